@@ -1,0 +1,19 @@
+// One entry point per subcommand; each lives in tools/<command>.cc and parses its own options
+// with CLI11. They throw bertc::Error (exit 1) or bertc::UsageError (exit 2); main prints one line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bertc {
+
+using Args = std::vector<std::string>;  // arguments after the subcommand name
+
+int run_convert(const Args& args);
+int run_inspect(const Args& args);
+
+// The model used when -m is omitted: $BERTC_MODEL, else the default installed by tools/setup.sh
+// at ${XDG_DATA_HOME:-$HOME/.local/share}/bertc/default.bertc.
+std::string default_model_path();
+
+}  // namespace bertc

@@ -1,0 +1,86 @@
+// bertc: subcommand dispatch, --version, and the one place errors become a line and an exit code.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bertc_version.h"
+#include "engine/error.h"
+#include "engine/make_backend.h"
+#include "tools/commands.h"
+
+namespace bertc {
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args&);
+};
+
+constexpr Command kCommands[] = {
+    {"convert", "Hugging Face folder or word2vec file -> .bertc", run_convert},
+    {"inspect", "show a .bertc file's kind, config and tensors (--verify checksums)", run_inspect},
+};
+
+void print_help() {
+  std::printf(
+      "bertc %s - BERT and word2vec sentence embeddings, natively\n\n"
+      "Usage: bertc <command> [options]    (bertc <command> --help for its options)\n\n"
+      "Commands:\n",
+      BERTC_VERSION);
+  for (const Command& c : kCommands) std::printf("  %-12s %s\n", c.name, c.summary);
+  std::printf(
+      "\nModel: commands that need a BERT model take -m MODEL.bertc; without it they use\n"
+      "$BERTC_MODEL, else the default installed by tools/setup.sh (all-MiniLM-L6-v2):\n"
+      "  %s\n\n"
+      "Options:\n"
+      "  -h, --help     this help\n"
+      "  --version      version, git commit and whether CUDA was built in\n",
+      default_model_path().c_str());
+}
+
+}  // namespace
+
+std::string default_model_path() {
+  if (const char* env = std::getenv("BERTC_MODEL"); env && *env) return env;
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    base = std::string(home) + "/.local/share";
+  } else {
+    base = ".";
+  }
+  return base + "/bertc/default.bertc";
+}
+
+}  // namespace bertc
+
+int main(int argc, char** argv) {
+  using namespace bertc;
+  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help") ||
+      !std::strcmp(argv[1], "help")) {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("bertc %s (commit %s, CUDA %s)\n", BERTC_VERSION, BERTC_GIT_COMMIT,
+                cuda_built() ? "built in" : "not built");
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(Args(argv + 2, argv + argc));
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "bertc %s: error: %s\n", c.name, e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bertc: error: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "bertc: error: unknown command '%s' (see bertc --help)\n", argv[1]);
+  return 2;
+}
