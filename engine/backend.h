@@ -1,0 +1,136 @@
+// Backend: THE interface between BertModel (written once) and the CPU / CUDA implementations.
+// Public methods are non-virtual: they check shapes, dtypes and devices once, with the same error
+// text for every backend, then call the private virtual do_* implementation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "engine/batch.h"
+#include "engine/tensor.h"
+
+namespace bertc {
+
+enum class PoolMode { kPooled, kMean, kCls, kMax };
+
+// Owns one allocation on one device; move-only. Created by Backend::allocate.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(void* data, size_t nbytes, Device device, void (*release)(void*))
+      : data_(data), nbytes_(nbytes), device_(device), release_(release) {}
+  Buffer(Buffer&& o) noexcept { *this = std::move(o); }
+  Buffer& operator=(Buffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      data_ = o.data_; nbytes_ = o.nbytes_; device_ = o.device_; release_ = o.release_;
+      o.data_ = nullptr; o.nbytes_ = 0;
+    }
+    return *this;
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { reset(); }
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+  // A view of the bytes at [offset_bytes, offset_bytes + shape.numel() * dtype size).
+  Tensor view(size_t offset_bytes, DType dtype, Shape shape) const;
+
+ private:
+  void reset() {
+    if (data_ && release_) release_(data_);
+    data_ = nullptr;
+  }
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_ = Device::kCpu;
+  void (*release_)(void*) = nullptr;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual Device device() const = 0;
+  virtual const char* name() const = 0;
+  // dtype of activations and (prepared) weights on this backend: f32 on CPU; f32/f16/bf16 on CUDA.
+  virtual DType compute_dtype() const = 0;
+  virtual void set_threads(int threads) = 0;  // CPU only; ignored by CUDA
+  virtual void synchronize() = 0;
+
+  // ---- memory ----
+  virtual Buffer allocate(size_t nbytes) = 0;
+  // Host -> device/host copy and back; for CPU both are memcpy.
+  void upload(const void* host, const Tensor& dst);
+  void download(const Tensor& src, void* host);
+  // Makes a weight usable by the ops: on CPU an f32 weight is returned as the same view (zero
+  // copy into the mmap) and f16/bf16 are widened into `arena`; on CUDA it is converted to
+  // compute_dtype() and copied into `arena`. Returns the prepared view.
+  // arena_offset_bytes is advanced (64-byte aligned). arena may be null to ask the size only.
+  Tensor prepare_weight(const Tensor& host_weight, Buffer* arena, size_t& arena_offset_bytes);
+
+  // ---- the batch ----
+  // Makes `batch` the current one: ids, positions and cu_seqlens are copied where the backend
+  // needs them (into its workspace: no allocation). embed, attention and pool read it.
+  void begin_batch(const PackedBatch& batch);
+
+  // ---- ops (activations are compute_dtype(); weights as returned by prepare_weight) ----
+  // y[N,M] = x[N,K] · w[M,K]^T (+ bias[M] when bias.data)  — w keeps HF's [out, in] layout.
+  void gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y);
+  // x[N,I] = gelu_erf(x + bias[I])
+  void add_bias_gelu(const Tensor& x, const Tensor& bias);
+  // y[N,H] = LayerNorm(x + bias + residual) · gamma + beta; y may alias residual.
+  void add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& residual,
+                                    const Tensor& gamma, const Tensor& beta, float eps,
+                                    const Tensor& y);
+  // out[N,H] = LayerNorm(word[ids] + position[pos] + token_type[types]) over the current batch.
+  void embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
+             const Tensor& gamma, const Tensor& beta, float eps, const Tensor& out);
+  // Per sequence and head: out = softmax(q k^T · scale) v over that sequence's own tokens only.
+  // q, k, v, out: [N, NH*D]; scale = 1/sqrt(D).
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_heads,
+                 const Tensor& out);
+  // out[B,H] from hidden[N,H] over the current batch: kCls = first token, kMean = mean over all
+  // of a sequence's tokens ([CLS]/[SEP] included), kMax = elementwise max. kPooled is kCls
+  // followed by the pooler dense + tanh, done by BertModel with gemm + tanh.
+  void pool(const Tensor& hidden, PoolMode mode, const Tensor& out);
+  void tanh(const Tensor& x);          // in place
+  void l2_normalize(const Tensor& x);  // in place, per row; a zero row stays zero
+
+ protected:
+  const PackedBatch* batch_ = nullptr;  // set by begin_batch
+
+ private:
+  virtual void do_upload(const void* host, const Tensor& dst) = 0;
+  virtual void do_download(const Tensor& src, void* host) = 0;
+  virtual Tensor do_prepare_weight(const Tensor& host_weight, Buffer* arena,
+                                   size_t& arena_offset_bytes) = 0;
+  virtual void do_begin_batch(const PackedBatch& batch) = 0;
+  virtual void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) = 0;
+  virtual void do_add_bias_gelu(const Tensor& x, const Tensor& bias) = 0;
+  virtual void do_add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias,
+                                               const Tensor& residual, const Tensor& gamma,
+                                               const Tensor& beta, float eps, const Tensor& y) = 0;
+  virtual void do_embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                        const Tensor& gamma, const Tensor& beta, float eps, const Tensor& out) = 0;
+  virtual void do_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_heads,
+                            const Tensor& out) = 0;
+  virtual void do_pool(const Tensor& hidden, PoolMode mode, const Tensor& out) = 0;
+  virtual void do_tanh(const Tensor& x) = 0;
+  virtual void do_l2_normalize(const Tensor& x) = 0;
+};
+
+struct BackendOptions {
+  Device device = Device::kCpu;
+  DType dtype = DType::kF32;  // run precision (CUDA: f32|f16|bf16; CPU: f32)
+  bool allow_tf32 = false;    // CUDA f32 only
+  int threads = 0;            // CPU; 0 = all cores
+  int64_t max_tokens = 0;     // largest N the workspace must hold (CUDA sizes batch buffers)
+  int64_t max_seqs = 0;       // largest B
+};
+
+}  // namespace bertc
