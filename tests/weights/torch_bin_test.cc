@@ -189,15 +189,7 @@ std::vector<ZipEntry> archive(const std::string& prefix, const std::string& pick
 }
 
 // One f32 tensor "w" of shape [2, 2] on storage "0", the shape most hostile tests start from.
-FakeTensor small_tensor() {
-  FakeTensor t;
-  t.name = "w";
-  t.key = "0";
-  t.storage_numel = 4;
-  t.shape = {2, 2};
-  t.stride = {2, 1};
-  return t;
-}
+FakeTensor small_tensor() { return FakeTensor{"w", "FloatStorage", "0", 4, 0, {2, 2}, {2, 1}, false}; }
 
 TEST(TorchBin, SharedStorageAtDifferentOffsetsDeflatedParameters) {
   std::filesystem::path path = testing::test_dir() / "shared.bin";
