@@ -4,8 +4,11 @@ and small torch.save-shaped zips (stored and deflated; protocols 2 and 4; a tied
 storage at two offsets, f16, an int64 position_ids buffer). The first byte of each seed picks the
 fuzzer's mode: 0 = data.pkl bytes, 1 = whole zip.
 
-usage: tools/torch_bin_seeds.py OUT_DIR
-then:  ./build-fuzz/tests/fuzz/fuzz_torch_bin -max_total_time=60 -max_len=65536 CORPUS_DIR OUT_DIR
+usage: tools/torch_bin_seeds.py tests/fuzz/corpus/torch_bin   (the committed seeds)
+fuzz:  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBERTC_FUZZ=ON -DBERTC_BUILD_TESTS=OFF \
+           -DBERTC_BUILD_BENCH=OFF && cmake --build build-fuzz --target fuzz_torch_bin
+       mkdir -p /tmp/corpus && ./build-fuzz/tests/fuzz/fuzz_torch_bin -max_total_time=60 \
+           -max_len=65536 /tmp/corpus tests/fuzz/corpus/torch_bin
 """
 import collections
 import io
@@ -85,11 +88,14 @@ def small_archive(protocol, deflate, prefix):
     out = io.BytesIO()
     method = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     with zipfile.ZipFile(out, "w", method) as z:
-        z.writestr(f"{prefix}/data.pkl", buf.getvalue())
-        z.writestr(f"{prefix}/byteorder", "little")
+        def add(name, data):  # a fixed timestamp keeps the seeds reproducible byte for byte
+            z.writestr(zipfile.ZipInfo(f"{prefix}/{name}", (1980, 1, 1, 0, 0, 0)), data, compress_type=method)
+
+        add("data.pkl", buf.getvalue())
+        add("byteorder", "little")
         for s in (floats, halves, ids):
-            z.writestr(f"{prefix}/data/{s.key}", s.data)
-        z.writestr(f"{prefix}/version", "3\n")
+            add(f"data/{s.key}", s.data)
+        add("version", "3\n")
     return buf.getvalue(), out.getvalue()
 
 
