@@ -82,6 +82,8 @@ def small_state(keys=("0", "1", "2")):
     state["half.weight"] = Tensor(halves, 0, (2, 2), (2, 1))
     state["embeddings.position_ids"] = Tensor(ids, 0, (1, 4), (4, 1))
     state["decoder.weight"] = word  # tied: the same object, memoized
+    # nn.Module.state_dict() attaches per-module versions; pickle writes them as BUILD state.
+    state._metadata = collections.OrderedDict([("", {"version": 1}), ("embeddings", {"version": 1})])
     return state, (floats, halves, ids)
 
 
