@@ -47,6 +47,7 @@ class Unpickler {
       : bytes_(bytes), allowed_(allowed), where_(where), arena_(arena) {}
 
   const PickleValue* run();
+  size_t offset() const { return pos_; }
 
  private:
   [[noreturn]] void fail(const std::string& problem) const {
@@ -117,8 +118,8 @@ class Unpickler {
   }
 
   void memo_put(uint64_t index, PickleValue* v) {
-    // A pickler numbers memo entries 0, 1, 2, ...: more entries than opcodes means a hostile file.
-    if (memo_.size() >= bytes_.size()) fail("memo holds more entries than the pickle has bytes");
+    // A pickler memoizes each object once, so more entries than objects means a hostile file.
+    if (memo_.size() >= kPickleMaxObjects) fail(str_cat("memo holds more than ", kPickleMaxObjects, " entries"));
     memo_[index] = v;
   }
   PickleValue* memo_get(uint64_t index) {
@@ -355,6 +356,7 @@ Unpickled unpickle(std::string_view bytes, const std::vector<AllowedGlobal>& all
   Unpickled out;
   Unpickler reader(bytes, allowed, where, out.arena_);
   out.root_ = reader.run();
+  out.end_offset_ = reader.offset();
   return out;
 }
 
