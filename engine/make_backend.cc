@@ -1,5 +1,6 @@
-// Backend selection: the one #ifdef BERTC_WITH_CUDA in bertc. The CUDA side of the #ifdef is
-// the contract with engine/cuda_backend.cc: make_cuda_backend() and cuda_device_count().
+// Backend selection: the one #ifdef BERTC_WITH_CUDA in bertc. The CUDA side of the #ifdef takes
+// make_cuda_backend() and cuda_device_count() from engine/cuda_backend.h; the CPU-only side
+// defines stand-ins that refuse, so the code below has no #ifdef.
 #include "engine/make_backend.h"
 
 #include <atomic>
@@ -9,16 +10,15 @@
 #include "engine/cpu_backend.h"
 #include "engine/error.h"
 
-namespace bertc {
-
 #ifdef BERTC_WITH_CUDA
-// Defined in engine/cuda_backend.cc (bertc_cuda).
-std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& options);
-int cuda_device_count();  // 0 when the driver or the device is missing; never throws
+#include "engine/cuda_backend.h"  // make_cuda_backend, cuda_device_count (never throws)
+namespace bertc {
 namespace {
 constexpr bool kCudaBuilt = true;
 }  // namespace
+}  // namespace bertc
 #else
+namespace bertc {
 namespace {
 constexpr bool kCudaBuilt = false;
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) {
@@ -26,7 +26,10 @@ std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) {
 }
 int cuda_device_count() { return 0; }
 }  // namespace
+}  // namespace bertc
 #endif
+
+namespace bertc {
 
 bool cuda_built() { return kCudaBuilt; }
 
