@@ -26,12 +26,15 @@ void attention(const float* q, const float* k, const float* v, float* out,
                float* scratch) {
   const int64_t h = num_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  int64_t seq_len_max = 0;
-  for (int64_t b = 0; b < num_seqs; ++b)
-    seq_len_max = std::max<int64_t>(seq_len_max, cu_seqlens[b + 1] - cu_seqlens[b]);
+  int64_t seq_len_max = 0, work = 0;  // work: multiply-adds of the two products
+  for (int64_t b = 0; b < num_seqs; ++b) {
+    const int64_t len = cu_seqlens[b + 1] - cu_seqlens[b];
+    seq_len_max = std::max(seq_len_max, len);
+    work += 2 * len * len * h;
+  }
   const int64_t stride = scores_stride(seq_len_max);
   // Dynamic: (sequence, head) pairs differ in cost by len^2.
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (work >= kMinParallelFloats)
   for (int64_t task = 0; task < num_seqs * num_heads; ++task) {
     const int64_t b = task / num_heads, col = (task % num_heads) * head_dim;
     const int64_t begin = cu_seqlens[b], len = cu_seqlens[b + 1] - begin;

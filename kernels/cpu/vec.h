@@ -12,6 +12,11 @@ namespace bertc::cpu {
 
 constexpr int64_t kLanes = 16;  // one AVX-512 register of floats; two AVX2 registers
 
+// Below this many floats of work a loop runs on the calling thread: forking and joining a team
+// costs microseconds (far more on a loaded machine), more than ~128 KB of streaming work.
+// Results do not depend on it: every row is computed the same way on any thread.
+constexpr int64_t kMinParallelFloats = int64_t{1} << 15;
+
 // Folds 16 lane partial sums in a fixed tree order.
 inline float fold_lanes(const float* acc) {
   float a[8];
