@@ -240,7 +240,8 @@ std::vector<float> tiny_forward(Backend& be, const PackedBatch& batch, PoolMode 
   return out;
 }
 
-TEST_P(BackendTest, SequenceAloneEqualsInBatchBitwise) {
+// Bitwise on the CPU (tiled GEMM, per-sequence kernels); within fp32 rounding on CUDA.
+TEST_P(BackendTest, SequenceAloneEqualsInBatch) {
   const std::vector<std::vector<int32_t>> texts = {
       {1, 5, 9, 2}, {1, 2}, test::random_ints(37, 20, 0, 49), {1, 7, 7, 7, 7, 7, 7, 2},
       test::random_ints(23, 21, 0, 49)};
@@ -257,8 +258,15 @@ TEST_P(BackendTest, SequenceAloneEqualsInBatchBitwise) {
         PackedBatch one;
         one.add(texts[s], {});
         const auto alone = tiny_forward(be, one, mode);
-        EXPECT_TRUE(test::same_bits(alone.data(), batched.data() + s * 96, 96))
-            << "text " << s << ", " << threads << " threads";
+        if (GetParam() == Device::kCpu) {
+          EXPECT_TRUE(test::same_bits(alone.data(), batched.data() + s * 96, 96))
+              << "text " << s << ", " << threads << " threads";
+        } else {
+          // cuBLAS may pick another GEMM kernel (tiling, split-K) for another N, reordering
+          // sums: equal up to fp32 rounding of unit-norm rows, not bitwise.
+          EXPECT_TRUE(test::close_all(alone.data(), batched.data() + s * 96, 96, 1e-5, 0))
+              << "text " << s;
+        }
       }
     }
   }
