@@ -53,19 +53,42 @@ void scores_transposed(const float* q, int64_t h, const float* kt, int64_t strid
   }
 }
 
-// Softmax of one score row in place, then out_i = sum_j p_j v_j.
-void softmax_times_v(float* scores, int64_t len, const float* v, int64_t h, float* oi,
-                     int64_t head_dim) {
+// Softmax of one score row in place: p_j = exp(s_j - max) / sum.
+void softmax_row(float* scores, int64_t len) {
   float max_score = -INFINITY;
   for (int64_t j = 0; j < len; ++j) max_score = std::max(max_score, scores[j]);
   // Shifting by the row max keeps exp <= 1: no overflow for any score.
   for (int64_t j = 0; j < len; ++j) scores[j] = fast_exp(scores[j] - max_score);
   const float inv_sum = 1.0f / row_sum(scores, len);  // one term is exp(0) = 1, so sum >= 1
-  std::fill(oi, oi + head_dim, 0.0f);
-  for (int64_t j = 0; j < len; ++j) {
-    const float p = scores[j] * inv_sum;
-    const float* vj = v + j * h;
-    for (int64_t d = 0; d < head_dim; ++d) oi[d] += p * vj[d];
+  for (int64_t j = 0; j < len; ++j) scores[j] *= inv_sum;
+}
+
+// out_r = sum_j p[r][j] v_j for NQ rows of probabilities (row stride `stride`), D in chunks of
+// 32 so the NQ x 32 sums stay in registers while each v_j chunk is loaded once. Every output is
+// 0 + p_0 v_0 + p_1 v_1 + ... in that order, whatever NQ is.
+template <int64_t NQ>
+void probs_times_v(const float* p, int64_t stride, int64_t len, const float* v, int64_t h,
+                   float* out, int64_t head_dim) {
+  constexpr int64_t kChunk = 32;
+  for (int64_t d0 = 0; d0 < head_dim; d0 += kChunk) {
+    const int64_t width = std::min(kChunk, head_dim - d0);
+    float acc[NQ][kChunk] = {};
+    for (int64_t j = 0; j < len; ++j) {
+      const float* vj = v + j * h + d0;
+      float pj[NQ];
+      for (int64_t r = 0; r < NQ; ++r) pj[r] = p[r * stride + j];
+      if (width == kChunk) {
+        for (int64_t c = 0; c < kChunk; ++c) {
+          const float value = vj[c];
+#pragma GCC unroll 4
+          for (int64_t r = 0; r < NQ; ++r) acc[r][c] += pj[r] * value;
+        }
+      } else {
+        for (int64_t c = 0; c < width; ++c)
+          for (int64_t r = 0; r < NQ; ++r) acc[r][c] += pj[r] * vj[c];
+      }
+    }
+    for (int64_t r = 0; r < NQ; ++r) std::copy(acc[r], acc[r] + width, out + r * h + d0);
   }
 }
 
@@ -102,7 +125,8 @@ void attention(const float* q, const float* k, const float* v, float* out,
     if (!transposed) {
       for (int64_t i = 0; i < len; ++i) {
         for (int64_t j = 0; j < len; ++j) scores[j] = row_dot(qh + i * h, kh + j * h, head_dim) * scale;
-        softmax_times_v(scores, len, vh, h, oh + i * h, head_dim);
+        softmax_row(scores, len);
+        probs_times_v<1>(scores, stride, len, vh, h, oh + i * h, head_dim);
       }
       continue;
     }
@@ -114,12 +138,13 @@ void attention(const float* q, const float* k, const float* v, float* out,
     int64_t i = 0;
     for (; i + kQueryBlock <= len; i += kQueryBlock) {
       scores_transposed<kQueryBlock>(qh + i * h, h, kt, stride, len, head_dim, scale, scores);
-      for (int64_t r = 0; r < kQueryBlock; ++r)
-        softmax_times_v(scores + r * stride, len, vh, h, oh + (i + r) * h, head_dim);
+      for (int64_t r = 0; r < kQueryBlock; ++r) softmax_row(scores + r * stride, len);
+      probs_times_v<kQueryBlock>(scores, stride, len, vh, h, oh + i * h, head_dim);
     }
     for (; i < len; ++i) {
       scores_transposed<1>(qh + i * h, h, kt, stride, len, head_dim, scale, scores);
-      softmax_times_v(scores, len, vh, h, oh + i * h, head_dim);
+      softmax_row(scores, len);
+      probs_times_v<1>(scores, stride, len, vh, h, oh + i * h, head_dim);
     }
   }
 }
