@@ -44,15 +44,15 @@ void print_help() {
 
 std::string default_model_path() {
   if (const char* env = std::getenv("BERTC_MODEL"); env && *env) return env;
-  std::string base;
+  std::string path;
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
-    base = xdg;
+    path.assign(xdg);
   } else if (const char* home = std::getenv("HOME"); home && *home) {
-    base = std::string(home) + "/.local/share";
+    path.assign(home).append("/.local/share");
   } else {
-    base = ".";
+    path.assign(".");
   }
-  return base + "/bertc/default.bertc";
+  return path.append("/bertc/default.bertc");
 }
 
 }  // namespace bertc
