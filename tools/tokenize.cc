@@ -191,7 +191,20 @@ int run_tokenize(const Args& args) {
                "\"tokens_b\"}")
       ->group("Input");
   app.add_option("TEXT", texts, "texts to tokenize (default: read stdin)")->group("Input");
-  if (!parse_args(app, args)) return 0;
+  // CLI11 reads an argument written "[...]" as a list and splits it on commas, but a TEXT like
+  // "[CLS]" must stay as typed: such arguments go through the parser behind a marker byte.
+  constexpr char kMarker = '\x1f';
+  Args marked = args;
+  for (std::string& a : marked) {
+    if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a.insert(a.begin(), kMarker);
+  }
+  if (!parse_args(app, marked)) return 0;
+  for (std::string* s : {&model_path, &vocab_path}) {
+    if (!s->empty() && s->front() == kMarker) s->erase(0, 1);
+  }
+  for (std::string& t : texts) {
+    if (!t.empty() && t.front() == kMarker) t.erase(0, 1);
+  }
   if (jsonl && !texts.empty()) throw UsageError("--jsonl reads stdin; give no TEXT arguments");
   if (max_length && *max_length < 0) throw UsageError("--max-length must be >= 0");
 

@@ -128,8 +128,9 @@ TEST(TokenizeCli, InvalidUtf8NamesLineAndByte) {
 }
 
 TEST(TokenizeCli, SpecialLiterals) {
-  const CliRun hf = run_tokenize("--vocab '" + vocab_path() + "' '[CLS] x'");
-  EXPECT_EQ(hf.out, "[CLS] x\t101 101 1060 102\n");
+  const CliRun hf = run_tokenize("--vocab '" + vocab_path() + "' '[CLS] x' '[SEP]' '[a,b]'");
+  // A whole argument in brackets is text too, not a CLI11 list.
+  EXPECT_EQ(hf.out, "[CLS] x\t101 101 1060 102\n[SEP]\t101 102 102\n[ a , b ]\t101 1031 1037 1010 1038 1033 102\n");
   const CliRun text = run_tokenize("--vocab '" + vocab_path() + "' --special-as-text '[CLS] x'");
   EXPECT_EQ(text.out, "[ cl ##s ] x\t101 1031 18856 2015 1033 1060 102\n");
 }
