@@ -214,7 +214,7 @@ void split_token(std::string_view raw, const NormalizeOptions& options, WordList
   cps.clear();
   for (size_t i = 0; i < raw.size();) {
     const char32_t cp = decode_utf8(raw, i);
-    if (!is_removed(cp, cp < 0x80 ? UTF8PROC_CATEGORY_LL : category(cp))) cps.push_back(cp);
+    if (!is_removed(cp, category(cp))) cps.push_back(cp);
   }
   const std::vector<char32_t>* chars = &cps;
   if (options.lower_case) {

@@ -194,6 +194,9 @@ TEST(Tokenizer, NulAndControlBytesAreDropped) {
   EXPECT_EQ(pieces(uncased(), std::string("hel\0lo", 6)), pieces(uncased(), "hello"));
   EXPECT_EQ(pieces(uncased(), std::string("\0\0\0", 3)), std::vector<int32_t>{});
   EXPECT_EQ(pieces(uncased(), "a\x01\x1b[0mb"), pieces(uncased(), "a[0mb"));
+  // The same inside a token that also has non-ASCII characters (the general path).
+  EXPECT_EQ(pieces(uncased(), std::string("caf\xC3\xA9\x01\x7f\0s", 9)),
+            pieces(uncased(), "caf\xC3\xA9s"));
 }
 
 TEST(Tokenizer, TenMegabyteLine) {
