@@ -21,6 +21,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"convert", "Hugging Face folder or word2vec file -> .bertc", run_convert},
     {"inspect", "show a .bertc file's kind, config and tensors (--verify checksums)", run_inspect},
+    {"tokenize", "text -> BERT wordpieces and ids (plain lines or JSON Lines)", run_tokenize},
 };
 
 void print_help() {
