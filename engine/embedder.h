@@ -45,6 +45,8 @@ struct PoolChoice {
 std::vector<PoolChoice> parse_pool_choices(const std::string& spec, bool normalize,
                                            const ModelFile& model);
 const char* pool_mode_name(PoolMode mode);
+// The sentence-transformers pooling mode as a PoolMode; throws for modes bertc does not run.
+PoolMode pool_mode_from_config(const PoolingConfig& pooling, const std::string& origin);
 
 struct EmbedOptions {
   std::vector<PoolChoice> pools;  // at least one
