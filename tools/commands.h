@@ -11,6 +11,8 @@ using Args = std::vector<std::string>;  // arguments after the subcommand name
 
 int run_convert(const Args& args);
 int run_inspect(const Args& args);
+int run_similarity(const Args& args);
+int run_search(const Args& args);
 int run_embed(const Args& args);
 int run_validate(const Args& args);
 int run_bench(const Args& args);

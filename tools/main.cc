@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
     {"embed", "texts -> sentence embeddings (npy, jsonl, tsv)", run_embed},
     {"validate", "compare outputs with a reference bundle (tools/make_reference.py)", run_validate},
     {"bench", "whole-model latency and throughput on random ids", run_bench},
+    {"similarity", "cosine similarity matrix of texts (BERT poolings, word2vec)", run_similarity},
+    {"search", "top-k semantic search of a corpus, modes side by side", run_search},
 };
 
 void print_help() {
