@@ -38,3 +38,10 @@ cuda_flag=()
 [ -x /usr/local/cuda/bin/nvcc ] && cuda_flag=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release "${cuda_flag[@]}" > /dev/null
 cmake --build "$root/build" -j"$(nproc)"
+
+# Word vectors for the w2v mode of examples/seed.sh: GloVe twitter 25d (PDDL, 11,925 words).
+glove="$root/models/glove-twitter-25d.bertc"
+if [ ! -f "$glove" ]; then
+  mkdir -p "$root/models"
+  "$root/build/bertc" convert "$root/tests/data/glove/glove_twitter_25d.w2v.bin" -o "$glove" -q
+fi
