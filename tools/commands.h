@@ -13,6 +13,7 @@ int run_convert(const Args& args);
 int run_inspect(const Args& args);
 int run_similarity(const Args& args);
 int run_search(const Args& args);
+int run_index(const Args& args);
 int run_embed(const Args& args);
 int run_validate(const Args& args);
 int run_bench(const Args& args);

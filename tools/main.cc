@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"bench", "whole-model latency and throughput on random ids", run_bench},
     {"similarity", "cosine similarity matrix of texts (BERT poolings, word2vec)", run_similarity},
     {"search", "top-k semantic search of a corpus, modes side by side", run_search},
+    {"index", "index build: embed a corpus once into a search index (resumable)", run_index},
 };
 
 void print_help() {

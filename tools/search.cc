@@ -1,6 +1,8 @@
 // bertc search: for each query, the top-k corpus documents by cosine for each mode (BERT
 // poolings, word2vec), side by side in a table or as JSON lines. The scan is engine/search.h's.
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "engine/search.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/index.h"
 #include "tools/text_modes.h"
 
 namespace bertc {
@@ -45,12 +48,16 @@ int run_search(const Args& args) {
   CLI::App app{"Top-k semantic search of a corpus, per embedding mode, side by side", "bertc search"};
   ModeOptions modes;
   std::vector<std::string> queries;
-  std::string corpus_path, queries_path, format = "table";
+  std::string corpus_path, index_path, queries_path, format = "table";
   int64_t k = 5;
   app.add_option("queries", queries, "query texts (else --queries FILE)");
   app.add_option("--corpus", corpus_path,
                  "one document per line, or JSON lines {\"text\", \"id\"?} (.jsonl or lines "
                  "starting with '{')")
+      ->group("Input");
+  app.add_option("--index", index_path,
+                 "search a prebuilt index (bertc index build) instead of embedding --corpus; the "
+                 "models given must be the ones it was built with")
       ->group("Input");
   app.add_option("--queries", queries_path, "file with one query per line ('-' = stdin)")->group("Input");
   modes.add_to(app, "--modes");
@@ -59,7 +66,9 @@ int run_search(const Args& args) {
                  "({\"query\", \"mode\", \"rank\", \"index\", \"score\", \"text\", \"id\"?})")
       ->check(CLI::IsMember({"table", "jsonl"}))->capture_default_str()->group("Output");
   if (!parse_args(app, args)) return 0;
-  if (corpus_path.empty()) throw UsageError("--corpus FILE is required");
+  if (corpus_path.empty() == index_path.empty())
+    throw UsageError(corpus_path.empty() ? "--corpus FILE or --index INDEX is required"
+                                         : "give --corpus or --index, not both");
   if (!queries.empty() && !queries_path.empty())
     throw UsageError("give QUERY arguments or --queries FILE, not both");
   if (queries.empty() && queries_path.empty()) throw UsageError("no queries (give QUERY... or --queries FILE)");
@@ -67,17 +76,49 @@ int run_search(const Args& args) {
   if (!queries_path.empty()) queries = read_lines(queries_path);
   BERTC_CHECK(!queries.empty(), queries_path, ": no queries");
 
-  Corpus corpus = read_corpus(corpus_path);
+  // The corpus side: embedded now (--corpus) or mapped from an index (--index).
+  Corpus corpus;
+  std::unique_ptr<SearchIndex> index;
+  std::vector<ModeMatrix> docs;
+  std::vector<CorpusView> views;
+  if (!index_path.empty()) {
+    index = std::make_unique<SearchIndex>(index_path);
+    if (modes.modes.empty()) {
+      for (const std::string& m : index->modes()) modes.modes += (modes.modes.empty() ? "" : ",") + m;
+    }
+  }
   TextModes text_modes(modes);
-  std::vector<ModeMatrix> docs = text_modes.embed(corpus.texts, "corpus line", false);
+  const std::vector<std::string>& names = text_modes.names();
+  if (index) {
+    corpus.texts = index->texts();
+    corpus.ids = index->ids();
+    for (const std::string& name : names) {
+      const auto& im = index->modes();
+      auto it = std::find(im.begin(), im.end(), name);
+      BERTC_CHECK(it != im.end(), index_path, ": the index has no mode '", name, "'");
+      const size_t i = static_cast<size_t>(it - im.begin());
+      BERTC_CHECK(index->fingerprint(i) == text_modes.fingerprint(name), index_path,
+                  ": mode '", name, "' was built with another model (fingerprint ",
+                  index->fingerprint(i), ", this model ", text_modes.fingerprint(name),
+                  "); pass the same model or rebuild the index");
+      views.push_back(index->view(i));
+    }
+  } else {
+    corpus = read_corpus(corpus_path);
+    docs = text_modes.embed(corpus.texts, "corpus line", false);
+    for (ModeMatrix& m : docs) {
+      l2_normalize_rows(m.data.data(), m.rows, m.dim);
+      views.push_back({m.data.data(), DType::kF32, m.rows, m.dim});
+    }
+  }
   std::vector<ModeMatrix> qs = text_modes.embed(queries, "query", true);
-  const size_t num_modes = docs.size();
+  const size_t num_modes = names.size();
   // hits[mode][query] = the top-k of that query in that mode.
   std::vector<std::vector<std::vector<SearchHit>>> hits(num_modes);
   for (size_t m = 0; m < num_modes; ++m) {
-    l2_normalize_rows(docs[m].data.data(), docs[m].rows, docs[m].dim);
-    CorpusView view{docs[m].data.data(), DType::kF32, docs[m].rows, docs[m].dim};
-    hits[m] = top_k(view, qs[m].data.data(), qs[m].rows, k, modes.threads);
+    BERTC_CHECK(views[m].dim == qs[m].dim, index_path, ": mode '", names[m], "' has dim ",
+                views[m].dim, ", the model gives ", qs[m].dim);
+    hits[m] = top_k(views[m], qs[m].data.data(), qs[m].rows, k, modes.threads);
   }
 
   std::string out;
@@ -88,7 +129,7 @@ int run_search(const Args& args) {
           const SearchHit& h = hits[m][q][r];
           nlohmann::ordered_json j;
           j["query"] = queries[q];
-          j["mode"] = docs[m].name;
+          j["mode"] = names[m];
           j["rank"] = r + 1;
           j["index"] = h.index;
           j["score"] = h.score;
@@ -101,14 +142,14 @@ int run_search(const Args& args) {
   } else {
     const size_t text_chars = num_modes > 2 ? 40 : 56;
     for (size_t m = 0; m < num_modes; ++m) {
-      std::string note = text_modes.note(docs[m].name);
-      if (!note.empty()) out += "note: " + docs[m].name + ": " + note + "\n";
+      std::string note = text_modes.note(names[m]);
+      if (!note.empty()) out += "note: " + names[m] + ": " + note + "\n";
     }
     for (size_t q = 0; q < queries.size(); ++q) {
       out += str_cat(q ? "\n" : "", "query ", q + 1, ": ", queries[q], "\n");
       std::string header = "rank";
       for (size_t m = 0; m < num_modes; ++m) {
-        std::string name = docs[m].name;
+        std::string name = names[m];
         header += "  " + name + std::string(m + 1 < num_modes ? 8 + text_chars - name.size() : 0, ' ');
       }
       out += header + "\n";

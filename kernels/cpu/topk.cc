@@ -6,7 +6,9 @@
 
 // GCC 12 reports _mm512_undefined_ps() inside Eigen's AVX-512 GEMM packing as maybe-uninitialized,
 // a known false positive (the undefined lanes are overwritten by the unpack).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <immintrin.h>
 

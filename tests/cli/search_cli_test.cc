@@ -149,8 +149,9 @@ TEST_F(SearchCli, SearchBertReproducesReferenceRankings) {
     const bool fixed_above = rank == 0 || ranking[rank - 1]["gap_to_next"].get<double>() > 1e-5;
     const bool fixed_below = !ranking[rank]["gap_to_next"].is_number() ||
                              ranking[rank]["gap_to_next"].get<double>() > 1e-5;
-    if (fixed_above && fixed_below)
+    if (fixed_above && fixed_below) {
       EXPECT_EQ(j["index"].get<int>(), ranking[rank]["corpus_index"].get<int>()) << j.dump();
+    }
     EXPECT_EQ(j["text"], inputs["sentences"][ref["corpus_rows"][j["index"].get<int>()].get<int>()]);
   }
 }
@@ -173,10 +174,74 @@ TEST_F(SearchCli, SearchWord2VecJsonlWithIds) {
   EXPECT_EQ(rows[2]["id"], "b");
 }
 
+TEST_F(SearchCli, IndexBuildResumeAndSearch) {
+  std::string corpus = write("ic.txt", "the river bank\nmoney in the bank\na cat\nthe dog\nriver water\n");
+  std::string index = path("idx");
+  // Chunks of 2 documents; searching through the index equals searching the corpus directly.
+  CliRun r = run("index build --corpus " + corpus + " --w2v " + path("glove.bertc") + " --chunk 2 -o " + index + " -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(index + "/w2v.npy"));
+  EXPECT_FALSE(fs::exists(index + "/w2v.chunk-00000.npy"));
+  NpyArray m = read_npy(index + "/w2v.npy");
+  EXPECT_EQ(m.shape, (std::vector<int64_t>{5, 25}));
+  CliRun via_index = run("search --index " + index + " --w2v " + path("glove.bertc") + " -k 3 --format jsonl river 'cash money'");
+  CliRun via_corpus = run("search --corpus " + corpus + " --w2v " + path("glove.bertc") + " -k 3 --format jsonl river 'cash money'");
+  ASSERT_EQ(via_index.code, 0) << via_index.err;
+  EXPECT_EQ(via_index.out, via_corpus.out);
+  // A second build finds the index complete; another corpus in the same directory is refused.
+  EXPECT_EQ(run("index build --corpus " + corpus + " --w2v " + path("glove.bertc") + " --chunk 2 -o " + index).code, 0);
+  r = run("index build --corpus " + write("other.txt", "x\n") + " --w2v " + path("glove.bertc") + " --chunk 2 -o " + index);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  // An interrupted build: not complete, chunk 0 already on disk (written here with its two rows
+  // swapped, so its reuse is visible), the joined matrix not yet written.
+  {
+    nlohmann::json man = nlohmann::json::parse(slurp(index + "/manifest.json"));
+    man["complete"] = false;
+    man.erase("dims");
+    std::ofstream(index + "/manifest.json") << man.dump(2);
+    fs::remove(index + "/w2v.npy");
+    std::vector<float> chunk(m.data.begin() + 25, m.data.begin() + 50);
+    chunk.insert(chunk.end(), m.data.begin(), m.data.begin() + 25);
+    write_npy(index + "/w2v.chunk-00000.npy", chunk.data(), {2, 25});
+  }
+  r = run("search --index " + index + " --w2v " + path("glove.bertc") + " river");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("did not finish"), std::string::npos) << r.err;
+  r = run("index build --corpus " + corpus + " --w2v " + path("glove.bertc") + " --chunk 2 -o " + index);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+  NpyArray resumed = read_npy(index + "/w2v.npy");
+  EXPECT_EQ(std::vector<float>(resumed.data.begin(), resumed.data.begin() + 25),
+            std::vector<float>(m.data.begin() + 25, m.data.begin() + 50));  // chunk 0 was reused
+  EXPECT_EQ(std::vector<float>(resumed.data.begin() + 50, resumed.data.end()),
+            std::vector<float>(m.data.begin() + 50, m.data.end()));  // the rest recomputed
+  // Another model than the one the index was built with is refused.
+  ASSERT_EQ(run("convert " + kData + "/glove/glove_twitter_25d.w2v.bin -o " + path("g100.bertc") + " --limit 100 -q").code, 0);
+  r = run("search --index " + index + " --w2v " + path("g100.bertc") + " river");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("was built with another model"), std::string::npos) << r.err;
+}
+
+TEST_F(SearchCli, IndexF16MatchesF32Ranking) {
+  std::string corpus = write("ic16.txt", "the river bank\nmoney in the bank\na cat\nthe dog\nriver water\n");
+  ASSERT_EQ(run("index build --corpus " + corpus + " --w2v " + path("glove.bertc") + " --dtype f16 -o " + path("idx16") + " -q").code, 0);
+  CliRun r = run("search --index " + path("idx16") + " --w2v " + path("glove.bertc") + " -k 5 --format jsonl river");
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun want = run("search --corpus " + corpus + " --w2v " + path("glove.bertc") + " -k 5 --format jsonl river");
+  std::istringstream a(r.out), b(want.out);
+  for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);) {
+    nlohmann::json ja = nlohmann::json::parse(la), jb = nlohmann::json::parse(lb);
+    EXPECT_EQ(ja["index"], jb["index"]);
+    // f16 keeps 11 significant bits per component: cosines move by ~1e-3 at most.
+    EXPECT_NEAR(ja["score"].get<double>(), jb["score"].get<double>(), 2e-3);
+  }
+}
+
 TEST_F(SearchCli, UsageAndInputErrors) {
   CliRun r = run("search --w2v " + path("glove.bertc") + " river");
   EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.err, "bertc search: error: --corpus FILE is required\n");
+  EXPECT_EQ(r.err, "bertc search: error: --corpus FILE or --index INDEX is required\n");
   r = run("search --corpus " + path("missing.txt") + " --w2v " + path("glove.bertc") + " river");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "bertc: error: " + path("missing.txt") + ": cannot open\n");
