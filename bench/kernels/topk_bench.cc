@@ -24,13 +24,16 @@ std::vector<float> make_rows(int64_t n) {
   return v;
 }
 
+// Args: rows, dim, threads (0: all cores; 1 gives a per-core figure that a busy machine distorts
+// less, since CPU time then covers all the work).
 void BM_topk_cpu(benchmark::State& state) {
   const int64_t rows = state.range(0), dim = state.range(1), k = 10;
+  const int threads = static_cast<int>(state.range(2));
   std::vector<float> m = make_rows(rows * dim), q = make_rows(dim);
   std::vector<int64_t> idx(k);
   std::vector<float> s(k);
   for (auto _ : state) {
-    cpu::topk(m.data(), rows, dim, q.data(), 1, k, idx.data(), s.data());
+    cpu::topk(m.data(), rows, dim, q.data(), 1, k, idx.data(), s.data(), threads);
     benchmark::DoNotOptimize(idx.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * dim * 4);
@@ -38,6 +41,7 @@ void BM_topk_cpu(benchmark::State& state) {
 
 void BM_topk_f16_cpu(benchmark::State& state) {
   const int64_t rows = state.range(0), dim = state.range(1), k = 10;
+  const int threads = static_cast<int>(state.range(2));
   std::vector<uint16_t> m(static_cast<size_t>(rows * dim));
   {
     std::vector<float> f = make_rows(rows * dim);
@@ -47,7 +51,7 @@ void BM_topk_f16_cpu(benchmark::State& state) {
   std::vector<int64_t> idx(k);
   std::vector<float> s(k);
   for (auto _ : state) {
-    cpu::topk_f16(m.data(), rows, dim, q.data(), 1, k, idx.data(), s.data());
+    cpu::topk_f16(m.data(), rows, dim, q.data(), 1, k, idx.data(), s.data(), threads);
     benchmark::DoNotOptimize(idx.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * dim * 2);
@@ -82,16 +86,18 @@ void BM_topk_cpu_batch16(benchmark::State& state) {
 
 BENCHMARK(BM_topk_ref)->Args({100000, 300})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_topk_cpu)
-    ->Args({100000, 300})
-    ->Args({1000000, 300})
-    ->Args({3000000, 300})
-    ->Args({1000000, 768})
+    ->Args({100000, 300, 0})
+    ->Args({1000000, 300, 0})
+    ->Args({3000000, 300, 0})
+    ->Args({3000000, 300, 1})
+    ->Args({1000000, 768, 0})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_topk_f16_cpu)
-    ->Args({1000000, 300})
-    ->Args({3000000, 300})
-    ->Args({1000000, 768})
+    ->Args({1000000, 300, 0})
+    ->Args({3000000, 300, 0})
+    ->Args({3000000, 300, 1})
+    ->Args({1000000, 768, 0})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_topk_cpu_batch16)->Args({1000000, 300})->Unit(benchmark::kMillisecond)->UseRealTime();
