@@ -55,3 +55,10 @@ if ! cmp -s "$model_bertc" "$default_dir/default.bertc"; then
   mv "$default_dir/default.bertc.tmp" "$default_dir/default.bertc"
   echo "setup: installed the default model at $default_dir/default.bertc"
 fi
+
+# Word vectors for the w2v mode of examples/seed.sh: GloVe twitter 25d (PDDL, 11,925 words).
+glove="$root/models/glove-twitter-25d.bertc"
+if [ ! -f "$glove" ] || [ "$root/build/bertc" -nt "$glove" ]; then
+  mkdir -p "$root/models"
+  "$root/build/bertc" convert "$root/tests/data/glove/glove_twitter_25d.w2v.bin" -o "$glove" -q
+fi

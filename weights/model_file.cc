@@ -23,6 +23,7 @@
 #include "weights/hash.h"
 #include "weights/model_meta.h"
 #include "weights/utf8_valid.h"
+#include "weights/word2vec.h"
 
 namespace bertc {
 
@@ -121,9 +122,10 @@ void validate_bert_tensors(const TensorMap& by_name, const BertConfig& c, const 
 // Kind word2vec: the tensor set is owned by the word2vec converter (branch w2v) and checked here.
 void validate_word2vec_tensors(const TensorMap& by_name, const Word2VecInfo& info,
                                const std::string& file) {
-  (void)by_name;
-  (void)info;
-  BERTC_FAIL(file, ": word2vec models are not supported by this bertc build yet");
+  validate_word2vec(info, by_name.size(), [&](std::string_view name) -> const TensorInfo* {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
+  }, file);
 }
 
 std::vector<std::string> read_vocab(const TensorMap& by_name, const BertConfig& c,

@@ -1,0 +1,41 @@
+// Search indexes: `bertc index build` embeds a corpus once per mode and stores, in a directory,
+// manifest.json (modes, dims, dtype, model fingerprints, corpus hash), texts.jsonl and one
+// L2-normalised <mode>.npy per mode (float32 or float16, 64-byte aligned, mmap-able, readable by
+// numpy.load). The build works in chunks (<mode>.chunk-NNNNN.npy, each written atomically), so an
+// interrupted build resumes where it stopped. `bertc search --index` maps the matrices.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/search.h"
+
+namespace bertc {
+
+class SearchIndex {
+ public:
+  // Opens a complete index; throws naming the directory and the problem.
+  explicit SearchIndex(const std::string& dir);
+  ~SearchIndex();
+  SearchIndex(const SearchIndex&) = delete;
+  SearchIndex& operator=(const SearchIndex&) = delete;
+
+  const std::vector<std::string>& modes() const { return modes_; }
+  const std::string& fingerprint(size_t mode) const { return fingerprints_[mode]; }
+  CorpusView view(size_t mode) const { return views_[mode]; }
+  const std::vector<std::string>& texts() const { return texts_; }
+  const std::vector<std::string>& ids() const { return ids_; }
+
+ private:
+  struct Map {
+    void* addr = nullptr;
+    size_t nbytes = 0;
+  };
+  std::string dir_;
+  std::vector<std::string> modes_, fingerprints_, texts_, ids_;
+  std::vector<CorpusView> views_;
+  std::vector<Map> maps_;
+};
+
+}  // namespace bertc
