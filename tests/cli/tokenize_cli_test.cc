@@ -2,6 +2,7 @@
 // diffable with the fixtures (--jsonl on cases.jsonl reproduces its tokens and ids byte for byte).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -29,7 +30,10 @@ std::string slurp(const std::string& path) {
 }
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / ("tokenize_cli_" + name)).string();
+  // The pid keeps test processes that ctest runs in parallel off each other's files.
+  return (std::filesystem::path(::testing::TempDir()) /
+          ("tokenize_cli_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 std::string vocab_path() { return std::string(BERTC_TEST_DATA) + "/models/tiny-st/model/vocab.txt"; }
