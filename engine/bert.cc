@@ -150,14 +150,15 @@ void check_supported(const BertConfig& c, const std::string& origin) {
 
 BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backend,
                      int64_t max_tokens)
-    : config_(weights.config()), origin_(weights.origin()), backend_(std::move(backend)),
+    : weights_(weights), config_(weights.config()), origin_(weights.origin()),
+      backend_(std::move(backend)),
       max_tokens_(max_tokens) {
   check_supported(config_, origin_);
   BERTC_CHECK(max_tokens_ > 0, "BertModel: max_tokens must be positive, got ", max_tokens_);
   const BertConfig& c = config_;
 
   auto get = [&](const std::string& name, const Shape& shape) -> const Tensor& {
-    const Tensor* t = weights.find(name);
+    const Tensor* t = weights_.find(name);
     BERTC_CHECK(t, origin_, ": tensor '", name, "' is missing");
     BERTC_CHECK(t->shape == shape, origin_, ": tensor '", name, "' has shape ", t->shape.str(),
                 ", expected ", shape.str(), " from the config");
@@ -167,8 +168,8 @@ BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backe
     return *t;
   };
   std::vector<Expected> names = expected_tensors(c);
-  const Tensor* pw = weights.find("pooler.dense.weight");
-  const Tensor* pb = weights.find("pooler.dense.bias");
+  const Tensor* pw = weights_.find("pooler.dense.weight");
+  const Tensor* pb = weights_.find("pooler.dense.bias");
   BERTC_CHECK(!pw == !pb, origin_, ": pooler has only one of pooler.dense.weight and .bias");
   if (pw) {
     names.push_back({"pooler.dense.weight", {c.hidden_size, c.hidden_size}});

@@ -49,6 +49,7 @@ class BertModel {
  public:
   // Binds and checks every weight (names and shapes from the config), prepares them on the
   // backend, and allocates the one activation workspace for up to `max_tokens` packed tokens.
+  // Keeps a copy of `weights` (cheap: shared handles), so the mapping outlives the model.
   BertModel(const WeightSource& weights, std::unique_ptr<Backend> backend,
             int64_t max_tokens = 8192);
   ~BertModel();
@@ -85,6 +86,7 @@ class BertModel {
   };
   void check_batch(const PackedBatch& batch) const;
 
+  WeightSource weights_;  // keeps the mmap (or the random host weights) alive
   BertConfig config_;
   std::string origin_;
   std::unique_ptr<Backend> backend_;

@@ -112,8 +112,6 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
   const int64_t max_len = options.max_length > 0 ? options.max_length : default_max_length();
   BERTC_CHECK(max_len >= 3 && max_len <= positions, origin, ": max length ", max_len,
               " must be between 3 and max_position_embeddings ", positions);
-  BERTC_CHECK(max_len <= model_->max_tokens(), origin, ": max length ", max_len,
-              " exceeds the token budget ", model_->max_tokens());
   const int64_t layers = model_->resolve_layer(options.layer);
   const int32_t cls = tokenizer_->cls_id(), sep = tokenizer_->sep_id();
   const int64_t window = max_len - 2;
@@ -216,6 +214,11 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     pieces.push_back(framed(wp, 0, std::min(n, window), i));
     piece_count[i] = 1;
   }
+
+  for (const Piece& p : pieces)
+    BERTC_CHECK(static_cast<int64_t>(p.ids.size()) <= model_->max_tokens(), "line ",
+                line_of(inputs[p.input], p.input), ": ", p.ids.size(),
+                " tokens exceed the batch token budget ", model_->max_tokens());
 
   // 2. Length-sorted order, so a batch packs sequences of similar length (attention cost is
   // quadratic in T); ties keep input order, so the same input always runs the same way.
