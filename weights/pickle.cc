@@ -328,12 +328,11 @@ const PickleValue* Unpickler::run() {
       }
       case 'R': reduce(); break;
       case 'b': {  // BUILD: only an OrderedDict's attribute state (torch's _metadata); dropped
-        PickleValue* state = pop();
+        pop();  // the state
         PickleValue* target = top();
         if (target->kind != PickleKind::kDict) {
           fail(str_cat("BUILD on a ", pickle_kind_name(target->kind), " (only a dict's state is accepted)"));
         }
-        (void)state;
         break;
       }
       case 'Q': {  // BINPERSID

@@ -189,15 +189,7 @@ std::vector<ZipEntry> archive(const std::string& prefix, const std::string& pick
 }
 
 // One f32 tensor "w" of shape [2, 2] on storage "0", the shape most hostile tests start from.
-FakeTensor small_tensor() {
-  FakeTensor t;
-  t.name = "w";
-  t.key = "0";
-  t.storage_numel = 4;
-  t.shape = {2, 2};
-  t.stride = {2, 1};
-  return t;
-}
+FakeTensor small_tensor() { return FakeTensor{"w", "FloatStorage", "0", 4, 0, {2, 2}, {2, 1}, false}; }
 
 TEST(TorchBin, SharedStorageAtDifferentOffsetsDeflatedParameters) {
   std::filesystem::path path = testing::test_dir() / "shared.bin";
@@ -268,6 +260,30 @@ TEST(TorchBin, SizeOneAndEmptyDimensionsAreContiguousWhateverTheirStride) {
   ASSERT_EQ(ckpt.tensors.size(), 2u);
   EXPECT_EQ(floats(ckpt.tensors[0]), (std::vector<float>{1, 2, 3, 4}));
   EXPECT_EQ(ckpt.tensors[1].nbytes, 0u);
+}
+
+// Archives written by CPython's own pickler (protocols 2 and 4: FRAME, MEMOIZE, STACK_GLOBAL),
+// stored and deflated: the fuzz seeds from tools/torch_bin_seeds.py, whose first byte is the mode.
+TEST(TorchBin, CPythonPickledArchives) {
+  for (const char* seed : {"small_p2_stored_zip", "small_p2_deflated_zip", "small_p4_stored_zip",
+                           "small_p4_deflated_zip"}) {
+    SCOPED_TRACE(seed);
+    std::ifstream in(std::string(BERTC_TEST_DATA) + "/../fuzz/corpus/torch_bin/" + seed, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(bytes.size(), 1u);
+    Checkpoint ckpt = read_torch_bin_buffer(bytes.data() + 1, bytes.size() - 1, seed);
+    ASSERT_EQ(ckpt.tensors.size(), 4u);  // embeddings.position_ids (int64) is skipped
+    const CheckpointTensor& word = find(ckpt, "embeddings.word.weight");
+    EXPECT_EQ(word.shape, (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(floats(word), (std::vector<float>{0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(floats(find(ckpt, "embeddings.tail")), (std::vector<float>{6, 7, 8, 9}));
+    const CheckpointTensor& half = find(ckpt, "half.weight");
+    ASSERT_EQ(half.dtype, DType::kF16);
+    const uint16_t* h = static_cast<const uint16_t*>(half.data);
+    EXPECT_EQ(f16_to_f32(h[0]), 1.0f);
+    EXPECT_EQ(f16_to_f32(h[3]), 65504.0f);
+    EXPECT_EQ(find(ckpt, "decoder.weight").data, word.data);  // the same memoized tensor object
+  }
 }
 
 // ---- hostile inputs: one test each --------------------------------------------------------------
