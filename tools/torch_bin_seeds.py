@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus for tests/fuzz/torch_bin_fuzz.cc (no torch needed): tiny-pt's data.pkl
-and small torch.save-shaped zips (stored and deflated; protocols 2 and 4; a tied tensor, shared
-storage at two offsets, f16, an int64 position_ids buffer). The first byte of each seed picks the
-fuzzer's mode: 0 = data.pkl bytes, 1 = whole zip.
+"""Writes the seed corpus for tests/fuzz/torch_bin_fuzz.cc (no torch needed): tiny-pt's data.pkl,
+small torch.save-shaped zips (stored and deflated; protocols 2 and 4; a tied tensor, shared
+storage at two offsets, f16, an int64 position_ids buffer) and the same state dict in the legacy
+(pre-1.6) format. The first byte of each seed picks the fuzzer's mode: 0 = data.pkl bytes,
+1 = a whole file (zip or legacy). tests/weights/torch_bin_test.cc reads these seeds too.
 
 usage: tools/torch_bin_seeds.py tests/fuzz/corpus/torch_bin   (the committed seeds)
 fuzz:  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBERTC_FUZZ=ON -DBERTC_BUILD_TESTS=OFF \
@@ -72,10 +73,11 @@ class Pickler(pickle.Pickler):
         return None
 
 
-def small_archive(protocol, deflate, prefix):
-    floats = Storage("FloatStorage", "0", struct.pack("<10f", *range(10)))
-    halves = Storage("HalfStorage", "1", struct.pack("<4e", 1.0, -2.0, 0.5, 65504.0))
-    ids = Storage("LongStorage", "2", struct.pack("<4q", 0, 1, 2, 3))
+def small_state(keys=("0", "1", "2")):
+    """Returns the state dict and its storages, keyed as the zip ("0") or legacy ("9402...") format does."""
+    floats = Storage("FloatStorage", keys[0], struct.pack("<10f", *range(10)))
+    halves = Storage("HalfStorage", keys[1], struct.pack("<4e", 1.0, -2.0, 0.5, 65504.0))
+    ids = Storage("LongStorage", keys[2], struct.pack("<4q", 0, 1, 2, 3))
     word = Tensor(floats, 0, (2, 3), (3, 1), parameter=True)
     state = collections.OrderedDict()
     state["embeddings.word.weight"] = word
@@ -83,6 +85,11 @@ def small_archive(protocol, deflate, prefix):
     state["half.weight"] = Tensor(halves, 0, (2, 2), (2, 1))
     state["embeddings.position_ids"] = Tensor(ids, 0, (1, 4), (4, 1))
     state["decoder.weight"] = word  # tied: the same object, memoized
+    return state, (floats, halves, ids)
+
+
+def small_archive(protocol, deflate, prefix):
+    state, storages = small_state()
     buf = io.BytesIO()
     Pickler(buf, protocol=protocol).dump(state)
     out = io.BytesIO()
@@ -93,10 +100,38 @@ def small_archive(protocol, deflate, prefix):
 
         add("data.pkl", buf.getvalue())
         add("byteorder", "little")
-        for s in (floats, halves, ids):
+        for s in storages:
             add(f"data/{s.key}", s.data)
         add("version", "3\n")
     return buf.getvalue(), out.getvalue()
+
+
+class LegacyPickler(pickle.Pickler):
+    """torch < 1.6 (_legacy_save): the persistent id has a sixth item, view_metadata."""
+
+    def persistent_id(self, obj):
+        if isinstance(obj, Storage):
+            return ("storage", obj.type, obj.key, "cpu", obj.numel, None)
+        return None
+
+
+def small_legacy():
+    """_legacy_save's stream: magic, version, sys_info, state dict, sorted keys, then storages."""
+    state, storages = small_state(keys=("94245264211968", "94245264215040", "94245266029184"))
+    out = io.BytesIO()
+    pickle.dump(0x1950A86A20F9469CFC6C, out, protocol=2)
+    pickle.dump(1001, out, protocol=2)
+    sys_info = {"protocol_version": 1001, "little_endian": True,
+                "type_sizes": {"short": 2, "int": 4, "long": 4}}
+    pickle.dump(sys_info, out, protocol=2)
+    LegacyPickler(out, protocol=2).dump(state)
+    keys = sorted(s.key for s in storages)
+    pickle.dump(keys, out, protocol=2)
+    for key in keys:
+        s = next(s for s in storages if s.key == key)
+        out.write(struct.pack("<q", s.numel))
+        out.write(s.data)
+    return out.getvalue()
 
 
 def main(out_dir):
@@ -109,6 +144,7 @@ def main(out_dir):
             pkl, archive = small_archive(protocol, deflate, "archive")
             seeds[f"small_p{protocol}_pickle"] = b"\x00" + pkl
             seeds[f"small_p{protocol}_{'deflated' if deflate else 'stored'}_zip"] = b"\x01" + archive
+    seeds["small_legacy"] = b"\x01" + small_legacy()
     for name, data in seeds.items():
         with open(os.path.join(out_dir, name), "wb") as f:
             f.write(data)

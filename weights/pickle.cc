@@ -47,6 +47,7 @@ class Unpickler {
       : bytes_(bytes), allowed_(allowed), where_(where), arena_(arena) {}
 
   const PickleValue* run();
+  size_t offset() const { return pos_; }
 
  private:
   [[noreturn]] void fail(const std::string& problem) const {
@@ -355,6 +356,7 @@ Unpickled unpickle(std::string_view bytes, const std::vector<AllowedGlobal>& all
   Unpickled out;
   Unpickler reader(bytes, allowed, where, out.arena_);
   out.root_ = reader.run();
+  out.end_offset_ = reader.offset();
   return out;
 }
 

@@ -1,5 +1,5 @@
 // `bertc convert` on pytorch_model.bin folders, run as a user would: tiny-pt converts, and hostile
-// checkpoints fail with exit 1, one `bertc: error: <file>: <problem>` line, no stdout and no
+// or truncated checkpoints fail with exit 1, one `bertc: error: <file>: <problem>` line, no stdout and no
 // output file (nor its .tmp) left behind.
 #include <gtest/gtest.h>
 
@@ -100,11 +100,13 @@ TEST(ConvertTorchCli, MissingStorageFailsCleanly) {
   expect_clean_failure(dir, folder, "needs storage entry 'archive/data/0', which is missing");
 }
 
-TEST(ConvertTorchCli, LegacyFormatFailsCleanly) {
+TEST(ConvertTorchCli, TruncatedLegacyFileFailsCleanly) {
   fs::path dir = testing::test_dir();
   fs::path folder = model_folder(dir, {});
-  std::ofstream(folder / "pytorch_model.bin", std::ios::binary) << std::string("\x80\x02\x8a\x0a", 4);
-  expect_clean_failure(dir, folder, "legacy (pre-1.6) torch format");
+  // The legacy magic-number pickle, then nothing.
+  std::ofstream(folder / "pytorch_model.bin", std::ios::binary)
+      << std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e", 15);
+  expect_clean_failure(dir, folder, "protocol version pickle: truncated pickle");
 }
 
 }  // namespace
