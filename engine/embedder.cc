@@ -106,7 +106,9 @@ int64_t Embedder::default_max_length() const {
 
 EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOptions& options) {
   BERTC_CHECK(!inputs.empty(), "no input texts");
-  BERTC_CHECK(!options.pools.empty(), "no pooling mode");
+  BERTC_CHECK(!options.pools.empty() || options.token_states, "no pooling mode");
+  BERTC_CHECK(!(options.token_states && options.on_long == OnLong::kWindow),
+              "per-token outputs do not combine with --on-long window");
   const std::string& origin = file_->path();
   const int64_t positions = model_->config().max_position_embeddings;
   const int64_t max_len = options.max_length > 0 ? options.max_length : default_max_length();
@@ -248,6 +250,25 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     }
     result.tokens += batch.num_tokens();
     const Tensor hidden = model_->encode(batch, layers);
+    if (options.token_states) {
+      host.resize(static_cast<size_t>(hidden.numel()));
+      model_->backend().download(hidden, host.data());
+      result.token_states.resize(inputs.size());
+      for (size_t m = 0; m < members.size(); ++m) {
+        const auto first = static_cast<size_t>(batch.cu_seqlens[m]) * static_cast<size_t>(H);
+        const auto last = static_cast<size_t>(batch.cu_seqlens[m + 1]) * static_cast<size_t>(H);
+        std::vector<float>& dst = result.token_states[pieces[members[m]].input];
+        dst.assign(host.begin() + static_cast<std::ptrdiff_t>(first), host.begin() + static_cast<std::ptrdiff_t>(last));
+        if (options.normalize_tokens) {
+          for (size_t t = 0; t < dst.size(); t += static_cast<size_t>(H)) {
+            double ss = 0;
+            for (int64_t h = 0; h < H; ++h) ss += double{dst[t + h]} * dst[t + h];
+            if (ss > 0)
+              for (int64_t h = 0; h < H; ++h) dst[t + h] = static_cast<float>(dst[t + h] / std::sqrt(ss));
+          }
+        }
+      }
+    }
     for (size_t c = 0; c < P; ++c) {
       const Tensor out = model_->pool(hidden, options.pools[c].mode, false);
       host.resize(static_cast<size_t>(out.numel()));

@@ -100,6 +100,29 @@ TEST(EmbedCli, JsonlInputsPairsAndIds) {
   EXPECT_NE(rows[0]["cls"], rows[1]["cls"]);  // the pair has [SEP] in the middle and type ids 1
 }
 
+TEST(EmbedCli, PerTokenStatesAndLayers) {
+  const auto r = run_bertc("embed " + tiny_model() + " --pool tokens,mean --layer 0 -q 'hello world' hi");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = json_lines(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["tokens"].size(), 4u);  // [CLS] hello world [SEP]
+  EXPECT_EQ(rows[1]["tokens"].size(), 3u);
+  EXPECT_EQ(rows[0]["tokens"][1].size(), 128u);
+  const auto last = run_bertc("embed " + tiny_model() + " --pool mean --layer -1 -q 'hello world'");
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_NE(json_lines(last.out)[0]["mean"], rows[0]["mean"]);  // layer 0 is the embeddings output
+
+  auto e = run_bertc("embed " + tiny_model() + " --pool pooled --layer 1 -q x");
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("the pooler applies to the last layer only"), std::string::npos) << e.err;
+  e = run_bertc("embed " + tiny_model() + " --layer 3 -q x");
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("layer 3 is out of range for a model with 2 layers"), std::string::npos) << e.err;
+  e = run_bertc("embed " + tiny_model() + " --pool tokens -o '" + (testing::scratch_dir() / "t.npy").string() + "' x");
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("needs jsonl output"), std::string::npos) << e.err;
+}
+
 TEST(EmbedCli, TruncationReportAndOnLongError) {
   const std::string texts = "one two\nthis text is far longer than eight tokens allow\n";
   const auto r = run_bertc("embed " + tiny_model() + " -i - --max-length 8 -q", texts);
