@@ -318,6 +318,20 @@ Tensor BertModel::pool(const Tensor& hidden, PoolMode mode, bool normalize) {
   return out;
 }
 
+void BertModel::to_host(const Tensor& t, std::vector<float>& host) {
+  host.resize(static_cast<size_t>(t.numel()));
+  if (t.dtype == DType::kF32) {
+    backend_->download(t, host.data());
+    return;
+  }
+  BERTC_CHECK(t.dtype == DType::kF16 || t.dtype == DType::kBF16, origin_,
+              ": cannot read back activations of dtype ", dtype_name(t.dtype));
+  half_staging_.resize(host.size());
+  backend_->download(t, half_staging_.data());
+  for (size_t i = 0; i < host.size(); ++i)
+    host[i] = t.dtype == DType::kF16 ? f16_to_f32(half_staging_[i]) : bf16_to_f32(half_staging_[i]);
+}
+
 double BertModel::flops(const PackedBatch& batch) const {
   const double H = static_cast<double>(config_.hidden_size);
   const double I = static_cast<double>(config_.intermediate_size);

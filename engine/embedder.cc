@@ -251,8 +251,7 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     result.tokens += batch.num_tokens();
     const Tensor hidden = model_->encode(batch, layers);
     if (options.token_states) {
-      host.resize(static_cast<size_t>(hidden.numel()));
-      model_->backend().download(hidden, host.data());
+      model_->to_host(hidden, host);
       result.token_states.resize(inputs.size());
       for (size_t m = 0; m < members.size(); ++m) {
         const auto first = static_cast<size_t>(batch.cu_seqlens[m]) * static_cast<size_t>(H);
@@ -271,8 +270,7 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     }
     for (size_t c = 0; c < P; ++c) {
       const Tensor out = model_->pool(hidden, options.pools[c].mode, false);
-      host.resize(static_cast<size_t>(out.numel()));
-      model_->backend().download(out, host.data());
+      model_->to_host(out, host);
       for (size_t m = 0; m < members.size(); ++m) {
         double* dst = sums[c].data() + pieces[members[m]].input * static_cast<size_t>(H);
         const float* src = host.data() + m * static_cast<size_t>(H);

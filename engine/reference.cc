@@ -32,6 +32,7 @@ std::vector<std::vector<float>> run_rows(BertModel& model, const std::vector<std
                                          int64_t layers, const std::vector<PoolMode>& modes,
                                          bool normalize) {
   std::vector<std::vector<float>> out(std::max<size_t>(1, modes.size()));
+  std::vector<float> host;
   size_t next = 0;
   while (next < ids.size()) {
     PackedBatch batch;
@@ -44,9 +45,8 @@ std::vector<std::vector<float>> run_rows(BertModel& model, const std::vector<std
     const Tensor h = model.encode(batch, layers);
     for (size_t m = 0; m < out.size(); ++m) {
       const Tensor result = modes.empty() ? h : model.pool(h, modes[m], normalize);
-      const size_t at = out[m].size();
-      out[m].resize(at + static_cast<size_t>(result.numel()));
-      model.backend().download(result, out[m].data() + at);
+      model.to_host(result, host);
+      out[m].insert(out[m].end(), host.begin(), host.end());
     }
   }
   return out;
