@@ -207,6 +207,12 @@ Checkpoint read_sharded(const std::string& index_path) {
 Checkpoint parse_safetensors(const unsigned char* data, size_t nbytes, const std::string& file) {
   BERTC_CHECK(nbytes >= 8, file, ": file is ", nbytes,
               " bytes, too small for a safetensors header length");
+  // `git clone` of a Hugging Face repo without git-lfs leaves ~130-byte pointer files.
+  constexpr std::string_view kLfsPointer = "version https://git-lfs";
+  BERTC_CHECK(std::string_view(reinterpret_cast<const char*>(data), std::min(nbytes, kLfsPointer.size())) !=
+                  kLfsPointer,
+              file, ": is a Git LFS pointer, not the weights; run `git lfs install && git lfs pull` ",
+              "in the model folder (or download with huggingface-cli)");
   uint64_t header_nbytes;
   std::memcpy(&header_nbytes, data, 8);
   BERTC_CHECK(header_nbytes <= kMaxHeaderNbytes, file, ": header length ", header_nbytes,

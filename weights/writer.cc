@@ -161,18 +161,18 @@ struct ModelWriter::Impl {
 
   void commit() {
     lay_out();
+    for (const Entry& e : entries) {
+      if (e.name == format::kVocabOffsets || e.name == format::kVocabBytes) continue;
+      BERTC_CHECK(e.written == e.nbytes, path(), ": tensor '", e.name, "' got ", e.written,
+                  " of its ", e.nbytes, " bytes");
+    }
     if (kind == ModelKind::kBert) {
       std::string bytes;
       for (const std::string& t : vocab) bytes += t;
       write(format::kVocabOffsets, vocab_offsets.data(), vocab_offsets.size() * 8);
       write(format::kVocabBytes, bytes.data(), bytes.size());
     }
-    for (; current < entries.size(); ++current) {
-      const Entry& e = entries[current];
-      BERTC_CHECK(e.written == e.nbytes, path(), ": tensor '", e.name, "' got ", e.written,
-                  " of its ", e.nbytes, " bytes");
-      pad_to(e.offset);
-    }
+    for (; current < entries.size(); ++current) pad_to(entries[current].offset);  // empty tails
     BERTC_CHECK(pos == file_nbytes, path(), ": internal layout error (", pos, " vs ", file_nbytes, ")");
     std::vector<unsigned char> table = encode_table();
     BERTC_CHECK(std::fseek(file.file(), static_cast<long>(format::kHeaderNbytes + meta_nbytes_),

@@ -51,7 +51,9 @@ TEST(DType, F16ToF32IsExactForEveryValue) {
     }
     // Round trip is exact, except that signalling NaNs come back quiet (same sign, still NaN).
     ASSERT_TRUE(same_f16(f32_to_f16(got), hb)) << "round trip " << std::hex << h;
-    if (!std::isnan(got)) ASSERT_EQ(f32_to_f16(got), hb) << "round trip " << std::hex << h;
+    if (!std::isnan(got)) {
+      ASSERT_EQ(f32_to_f16(got), hb) << "round trip " << std::hex << h;
+    }
   }
 }
 

@@ -80,7 +80,9 @@ TEST(ConvertBert, F16AndBf16AreIeeeRounding) {
   Checkpoint ck = read_safetensors(src + "/model.safetensors");
   for (DType out : {DType::kF16, DType::kBF16}) {
     const std::string path = dir / (std::string(dtype_name(out)) + ".bertc");
-    convert_bert_folder(src, path, {.dtype = out});
+    ConvertOptions options;
+    options.dtype = out;
+    convert_bert_folder(src, path, options);
     auto m = ModelFile::open(path);
     m->verify_checksums();
     expect_same_tensors(ck, *m, out);

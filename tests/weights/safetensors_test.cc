@@ -93,6 +93,11 @@ TEST(Safetensors, RejectsHugeHeaderLength) {
   expect_rejected(u64_le(99'999'999) + "{}", {"past the end of the file"});  // within limit, not in file
 }
 
+TEST(Safetensors, RecognisesGitLfsPointers) {
+  expect_rejected("version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 440449768\n",
+                  {"Git LFS pointer", "git lfs pull"});
+}
+
 TEST(Safetensors, RejectsNonJsonHeaders) {
   expect_rejected(SafetensorsBuilder::build_raw("[1, 2]", ""), {"does not start with '{'"});
   expect_rejected(SafetensorsBuilder::build_raw("{\"a\": ", ""), {"not valid JSON"});

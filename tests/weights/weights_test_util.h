@@ -172,8 +172,9 @@ inline std::string shell_quote(const std::string& s) {
 inline RunResult run_bertc(const std::vector<std::string>& args) {
   TempDir io;
   std::string cmd = shell_quote(BERTC_BINARY);
-  for (const std::string& a : args) cmd += " " + shell_quote(a);
-  cmd += " >" + shell_quote(io / "out") + " 2>" + shell_quote(io / "err");
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
+  for (const std::string& a : args) cmd.append(" ").append(shell_quote(a));
+  cmd.append(" >").append(shell_quote(io / "out")).append(" 2>").append(shell_quote(io / "err"));
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
