@@ -214,7 +214,7 @@ void split_token(std::string_view raw, const NormalizeOptions& options, WordList
   cps.clear();
   for (size_t i = 0; i < raw.size();) {
     const char32_t cp = decode_utf8(raw, i);
-    if (!is_removed(cp, cp < 0x80 ? UTF8PROC_CATEGORY_LL : category(cp))) cps.push_back(cp);
+    if (!is_removed(cp, category(cp))) cps.push_back(cp);
   }
   const std::vector<char32_t>* chars = &cps;
   if (options.lower_case) {
@@ -317,7 +317,13 @@ void split_words(std::string_view text, const NormalizeOptions& options, WordLis
     } else if (options.chinese_chars && is_cjk_ideograph(cp)) {
       end_token(cp_begin);
       token_begin = cp_begin;
-      token_general = true;  // compatibility ideographs (U+F900..) have NFD singletons
+      // A word of its own. Compatibility ideographs (U+F900.., U+2F800..) have NFD singletons,
+      // so they take the general path; unified ones have no case, decomposition or punctuation.
+      if ((cp >= 0xF900 && cp <= 0xFAFF) || cp >= 0x2F800) {
+        token_general = true;
+      } else {
+        out.bytes.append(text.substr(cp_begin, i - cp_begin));
+      }
       end_token(i);
       token_begin = i;
     } else {

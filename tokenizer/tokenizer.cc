@@ -39,6 +39,9 @@ Tokenizer::Tokenizer(Vocab vocab, TokenizerOptions options)
   // Longest first, so a literal that is a prefix of another never hides it.
   std::stable_sort(literals_.begin(), literals_.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  for (const auto& literal : literals_) {
+    if (literal_starts_.find(literal.first[0]) == std::string::npos) literal_starts_ += literal.first[0];
+  }
 }
 
 Tokenizer Tokenizer::from_model(const ModelFile& model) {
@@ -77,7 +80,7 @@ void Tokenizer::wordpieces_valid(std::string_view text, std::vector<int32_t>& ou
   // (added tokens with normalized=false) before normalising each piece between them.
   size_t segment_begin = 0;
   size_t i = 0;
-  while ((i = text.find('[', i)) != std::string_view::npos) {
+  while ((i = text.find_first_of(literal_starts_, i)) != std::string_view::npos) {
     const std::pair<std::string, int32_t>* hit = nullptr;
     for (const auto& literal : literals_) {
       if (text.compare(i, literal.first.size(), literal.first) == 0) {

@@ -75,6 +75,7 @@ class Tokenizer {
   int32_t cls_id_, sep_id_, pad_id_, unk_id_, mask_id_;
   WordPiece wordpiece_;
   std::vector<std::pair<std::string, int32_t>> literals_;  // special strings matched in text
+  std::string literal_starts_;                             // their first bytes ("[" for BERT)
 };
 
 }  // namespace bertc

@@ -14,6 +14,7 @@ void TokenTable::build(const std::vector<std::string_view>& keys, const std::vec
   size_t capacity = 16;
   while (capacity < 2 * keys.size()) capacity *= 2;  // load factor <= 0.5 keeps probes short
   slots_.assign(capacity, Slot{});
+  filter_.assign((size_t(1) << kFilterLog2Bits) / 64, 0);
   mask_ = capacity - 1;
   max_key_bytes_ = 0;
   arena_.clear();
@@ -27,6 +28,7 @@ void TokenTable::build(const std::vector<std::string_view>& keys, const std::vec
     while (slots_[i].id >= 0) i = (i + 1) & mask_;
     const auto nbytes = static_cast<uint32_t>(keys[k].size());
     slots_[i] = Slot{static_cast<uint32_t>(h >> 32), ids[k], offset, nbytes};
+    filter_[filter_bit(h) >> 6] |= uint64_t(1) << (filter_bit(h) & 63);
     offset += nbytes;
     if (keys[k].size() > max_key_bytes_) max_key_bytes_ = keys[k].size();
   }

@@ -30,6 +30,8 @@ class TokenTable {
 
   int32_t find_hashed(std::string_view key, uint64_t h) const {  // -1 if absent
     if (slots_.empty()) return -1;
+    const size_t bit = filter_bit(h);
+    if (!((filter_[bit >> 6] >> (bit & 63)) & 1)) return -1;
     const auto tag = static_cast<uint32_t>(h >> 32);
     for (size_t i = slot_of(h);; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
@@ -52,6 +54,12 @@ class TokenTable {
   };
   // FNV-1a's low bits mix poorly for short keys; fold the high half in before masking.
   size_t slot_of(uint64_t h) const { return (h ^ (h >> 29) ^ (h >> 47)) & mask_; }
+  static size_t filter_bit(uint64_t h) { return (h >> (64 - kFilterLog2Bits)); }
+
+  // One bit per hash (128 KB, stays in L2): most longest-match probes are for prefixes that are
+  // not tokens, and the filter answers those without touching the 1 MB slot array.
+  static constexpr int kFilterLog2Bits = 20;
+  std::vector<uint64_t> filter_;
 
   std::vector<Slot> slots_;
   std::string arena_;

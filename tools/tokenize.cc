@@ -160,7 +160,9 @@ void flush(std::string& out) {
 
 int run_tokenize(const Args& args) {
   CLI::App app{"Split text into BERT wordpieces and ids ([CLS] text [SEP], or [CLS] a [SEP] b [SEP]\n"
-               "for --jsonl pairs). Inputs: TEXT arguments, else stdin, one input per line.",
+               "for --jsonl pairs). Inputs: TEXT arguments, else stdin, one input per line.\n"
+               "Output: one line per input, \"wordpieces<TAB>ids\" (ids with [CLS]/[SEP]), or JSON\n"
+               "with --jsonl. Truncations are reported on stderr.",
                "bertc tokenize"};
   std::string model_path, vocab_path, utf8_errors = "error";
   bool cased = false, jsonl = false, special_as_text = false;

@@ -141,6 +141,23 @@ TEST(TokenizeCli, Cased) {
   EXPECT_EQ(r.out, "[UNK] world\t101 100 2088 102\n");  // the uncased vocab has no "Hello"
 }
 
+// -m MODEL.bertc (converted from tiny-st, whose vocab.txt is bert-base-uncased) gives what
+// --vocab gives.
+TEST(TokenizeCli, ModelFileMatchesVocab) {
+  const std::string model = temp_path("tiny-st.bertc");
+  const std::string convert = std::string("'") + BERTC_BINARY + "' convert -q '" + BERTC_TEST_DATA +
+                              "/models/tiny-st/model' -o '" + model + "'";
+  ASSERT_EQ(std::system(convert.c_str()), 0);
+  const std::string cases = std::string(BERTC_TEST_DATA) + "/tokenizer/cases.jsonl";
+  const CliRun by_model = run_tokenize("-m '" + model + "' --jsonl", cases);
+  const CliRun by_vocab = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", cases);
+  EXPECT_EQ(by_model.exit_code, 0) << by_model.err;
+  EXPECT_EQ(line_count(by_model.out), 3338u);
+  EXPECT_EQ(by_model.out, by_vocab.out);
+  EXPECT_EQ(by_model.err, by_vocab.err);
+  std::filesystem::remove(model);
+}
+
 TEST(TokenizeCli, UsageAndInputErrors) {
   const auto one_line = [](const CliRun& r) { return line_count(r.err) == 1 && r.err.back() == '\n'; };
   CliRun r = run_tokenize("--cased x");

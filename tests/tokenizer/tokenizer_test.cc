@@ -155,6 +155,17 @@ TEST(Tokenizer, SpecialLiteralsMapToTheirIdsByDefault) {
             (std::vector<std::string>{"[", "cl", "##s", "]"}));
 }
 
+// Special tokens of other shapes (RoBERTa-style "<s>") are matched in text too.
+TEST(Tokenizer, SpecialLiteralsOfAnyShape) {
+  TokenizerOptions options;
+  options.pad_token = "<pad>";
+  options.cls_token = "<s>";
+  options.sep_token = "</s>";
+  const Tokenizer tok(Vocab::from_tokens({"<pad>", "[UNK]", "<s>", "</s>", "[MASK]", "a", "b"}, "v"),
+                      options);
+  EXPECT_EQ(pieces(tok, "a</s>b <s>[MASK]"), (std::vector<int32_t>{5, 3, 6, 2, 4}));
+}
+
 TEST(Tokenizer, InvalidUtf8IsAnErrorWithTheOffsetOrIsReplaced) {
   const std::string bad[] = {"ab\xC0\xAF", "\xED\xA0\x80", "caf\xC3", "\xF5\x80\x80\x80", "x\x80y"};
   TokenizerOptions replace;
@@ -183,6 +194,9 @@ TEST(Tokenizer, NulAndControlBytesAreDropped) {
   EXPECT_EQ(pieces(uncased(), std::string("hel\0lo", 6)), pieces(uncased(), "hello"));
   EXPECT_EQ(pieces(uncased(), std::string("\0\0\0", 3)), std::vector<int32_t>{});
   EXPECT_EQ(pieces(uncased(), "a\x01\x1b[0mb"), pieces(uncased(), "a[0mb"));
+  // The same inside a token that also has non-ASCII characters (the general path).
+  EXPECT_EQ(pieces(uncased(), std::string("caf\xC3\xA9\x01\x7f\0s", 9)),
+            pieces(uncased(), "caf\xC3\xA9s"));
 }
 
 TEST(Tokenizer, TenMegabyteLine) {
