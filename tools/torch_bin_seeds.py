@@ -5,11 +5,8 @@ storage at two offsets, f16, an int64 position_ids buffer) and the same state di
 (pre-1.6) format. The first byte of each seed picks the fuzzer's mode: 0 = data.pkl bytes,
 1 = a whole file (zip or legacy). tests/weights/torch_bin_test.cc reads these seeds too.
 
-usage: tools/torch_bin_seeds.py tests/fuzz/corpus/torch_bin   (the committed seeds)
-fuzz:  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBERTC_FUZZ=ON -DBERTC_BUILD_TESTS=OFF \
-           -DBERTC_BUILD_BENCH=OFF && cmake --build build-fuzz --target fuzz_torch_bin
-       mkdir -p /tmp/corpus && ./build-fuzz/tests/fuzz/fuzz_torch_bin -max_total_time=60 \
-           -max_len=65536 /tmp/corpus tests/fuzz/corpus/torch_bin
+usage: tools/torch_bin_seeds.py tests/fuzz/corpus/torch_bin   (rewrites the committed seeds)
+fuzz:  tools/fuzz.sh 60 torch_bin                           (copies them into its corpus)
 """
 import collections
 import io
@@ -85,6 +82,8 @@ def small_state(keys=("0", "1", "2")):
     state["half.weight"] = Tensor(halves, 0, (2, 2), (2, 1))
     state["embeddings.position_ids"] = Tensor(ids, 0, (1, 4), (4, 1))
     state["decoder.weight"] = word  # tied: the same object, memoized
+    # nn.Module.state_dict() attaches per-module versions; pickle writes them as BUILD state.
+    state._metadata = collections.OrderedDict([("", {"version": 1}), ("embeddings", {"version": 1})])
     return state, (floats, halves, ids)
 
 

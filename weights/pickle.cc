@@ -118,8 +118,8 @@ class Unpickler {
   }
 
   void memo_put(uint64_t index, PickleValue* v) {
-    // A pickler numbers memo entries 0, 1, 2, ...: more entries than opcodes means a hostile file.
-    if (memo_.size() >= bytes_.size()) fail("memo holds more entries than the pickle has bytes");
+    // A pickler memoizes each object once, so more entries than objects means a hostile file.
+    if (memo_.size() >= kPickleMaxObjects) fail(str_cat("memo holds more than ", kPickleMaxObjects, " entries"));
     memo_[index] = v;
   }
   PickleValue* memo_get(uint64_t index) {

@@ -48,7 +48,7 @@ struct AllowedGlobal {
 
 // Bounds that keep a hostile pickle from exhausting memory or the stack of a consumer.
 constexpr uint32_t kPickleMaxDepth = 100;       // container / MARK nesting
-constexpr size_t kPickleMaxObjects = 1 << 22;   // values built (a BERT state dict builds ~2k)
+constexpr size_t kPickleMaxObjects = 1 << 20;   // values built (~100 MB); BERT builds ~2k, a 10k-tensor LLM ~200k
 
 // The unpickled tree; values live in an arena so cycles (a list appended to itself) cannot leak.
 class Unpickled {

@@ -1,6 +1,7 @@
 // read_torch_bin: pytorch_model.bin (torch.save zip) -> Checkpoint, without executing anything.
 // data.pkl goes through the allow-list unpickler (weights/pickle.h); its persistent ids name the
 // storages under <prefix>/data/, which libzip reads (stored or deflated), each size checked.
+// Files that start with a pickle instead of a zip go to the legacy reader (torch_legacy.cc).
 #include "weights/torch_bin.h"
 
 #include <zip.h>
@@ -18,25 +19,6 @@
 
 namespace bertc {
 namespace {
-
-// Everything data.pkl of a state dict may name. The storage types appear only as values inside
-// persistent ids; the rest may be called (REDUCE records the call, the reader interprets it).
-const std::vector<AllowedGlobal> kStateDictGlobals = {
-    {"collections.OrderedDict", GlobalUse::kCall},
-    {"torch._utils._rebuild_tensor_v2", GlobalUse::kCall},
-    {"torch._utils._rebuild_parameter", GlobalUse::kCall},
-    {"torch.Size", GlobalUse::kCall},
-    {"torch.FloatStorage", GlobalUse::kValue},
-    {"torch.HalfStorage", GlobalUse::kValue},
-    {"torch.BFloat16Storage", GlobalUse::kValue},
-    {"torch.DoubleStorage", GlobalUse::kValue},
-    {"torch.LongStorage", GlobalUse::kValue},
-    {"torch.IntStorage", GlobalUse::kValue},
-    {"torch.ShortStorage", GlobalUse::kValue},
-    {"torch.CharStorage", GlobalUse::kValue},
-    {"torch.ByteStorage", GlobalUse::kValue},
-    {"torch.BoolStorage", GlobalUse::kValue},
-};
 
 struct StorageType {
   std::string_view name;
@@ -57,6 +39,22 @@ const StorageType* find_storage_type(std::string_view name) {
     if (t.name == name) return &t;
   }
   return nullptr;
+}
+
+// Everything data.pkl of a state dict may name. The storage types appear only as values inside
+// persistent ids; the rest may be called (REDUCE records the call, the reader interprets it).
+const std::vector<AllowedGlobal>& state_dict_globals() {
+  static const std::vector<AllowedGlobal> globals = [] {
+    std::vector<AllowedGlobal> g = {
+        {"collections.OrderedDict", GlobalUse::kCall},
+        {"torch._utils._rebuild_tensor_v2", GlobalUse::kCall},
+        {"torch._utils._rebuild_parameter", GlobalUse::kCall},
+        {"torch.Size", GlobalUse::kCall},
+    };
+    for (const StorageType& t : kStorageTypes) g.push_back({t.name, GlobalUse::kValue});
+    return g;
+  }();
+  return globals;
 }
 
 // data.pkl is a few hundred bytes per tensor; a bigger one is hostile, not a model.
@@ -181,14 +179,15 @@ class StateDictParser {
       if (d < 0) fail(rec, str_cat("size ", shape_str(rec.shape), " has a negative dimension"));
       if (__builtin_mul_overflow(numel, d, &numel)) fail(rec, str_cat("size ", shape_str(rec.shape), " overflows"));
     }
+    // An empty tensor has no layout to check (and its other dimensions may be anything).
     int64_t expected = 1;
-    for (size_t i = rec.shape.size(); i-- > 0;) {
+    for (size_t i = rec.shape.size(); numel != 0 && i-- > 0;) {
       // A dimension of size 1 is contiguous whatever its stride (torch leaves it arbitrary).
-      if (rec.shape[i] != 1 && rec.stride[i] != expected && numel != 0) {
+      if (rec.shape[i] != 1 && rec.stride[i] != expected) {
         fail(rec, str_cat("stride ", shape_str(rec.stride), " for size ", shape_str(rec.shape),
                           " is not contiguous; save it with .contiguous()"));
       }
-      expected *= rec.shape[i];  // cannot overflow: bounded by numel, checked above
+      expected *= rec.shape[i];  // cannot overflow: a partial product of numel, checked above
     }
     int64_t end = 0;
     if (rec.storage_offset < 0 || __builtin_add_overflow(rec.storage_offset, numel, &end) ||
@@ -391,7 +390,7 @@ Checkpoint torch_checkpoint(const std::vector<TorchTensorRecord>& records, const
 
 std::vector<TorchTensorRecord> read_torch_state_dict(std::string_view pickle, const std::string& where,
                                                      size_t* pickle_end) {
-  Unpickled tree = unpickle(pickle, kStateDictGlobals, where);
+  Unpickled tree = unpickle(pickle, state_dict_globals(), where);
   if (pickle_end) *pickle_end = tree.end_offset();
   return StateDictParser(where).parse(tree.root());
 }

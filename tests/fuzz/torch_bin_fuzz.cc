@@ -1,7 +1,8 @@
 // libFuzzer target for the pytorch_model.bin reader. The first input byte picks the layer: even
-// feeds the rest to the state-dict unpickler as data.pkl bytes, odd reads the rest as a whole zip
-// (libzip from memory). Only bertc::Error may come out; crashes, leaks and UB are findings.
-// Seeds: tests/fuzz/corpus/torch_bin, written by tools/torch_bin_seeds.py (its header has the run).
+// feeds the rest to the state-dict unpickler as data.pkl bytes, odd reads the rest as a whole file
+// (a zip through libzip from memory, or a legacy stream). Only bertc::Error may come out; crashes,
+// leaks and UB are findings.
+// Seeds: tests/fuzz/corpus/torch_bin (tools/torch_bin_seeds.py); run with tools/fuzz.sh 60 torch_bin.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -194,6 +194,12 @@ TEST(Pickle, DeepNestingIsRefused) {
   EXPECT_NE(unpickle_error(marks.bytes()).find("MARKs nested deeper than"), std::string::npos);
 }
 
+TEST(Pickle, ObjectCountIsBounded) {
+  // One byte per object (NONE): a 1 MiB pickle must not become an unbounded tree.
+  std::string bytes = PickleBuilder().proto().bytes() + std::string(kPickleMaxObjects + 1, 'N');
+  EXPECT_NE(unpickle_error(bytes).find(str_cat("more than ", kPickleMaxObjects, " objects")), std::string::npos);
+}
+
 TEST(Pickle, MemoAbuseIsRefused) {
   EXPECT_NE(unpickle_error(PickleBuilder().proto().get(3).stop().bytes())
                 .find("memo entry 3 is read before it is written"),
