@@ -2,6 +2,8 @@
 // batch x seq, with sequences/s, tokens/s and GFLOP/s (2·m·n·k over every matmul incl. attention).
 //   ./build/bench/bertc_bench --benchmark_filter=BM_Model --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
+// On a shared machine set OMP_WAIT_POLICY=passive: libgomp's spinning threads otherwise fight the
+// other load for the cores (bert-base 1x8 went from 1.9 s to 84 ms at load 6 on 2 cores).
 #include <benchmark/benchmark.h>
 
 #include <memory>
