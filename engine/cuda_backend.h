@@ -1,5 +1,6 @@
-// The CUDA backend (CUDA builds only; make_backend.cc is the one caller): the Backend ops on
-// one device and one stream, hand-written kernels from kernels/cuda around cuBLAS GEMMs.
+// The CUDA backend: the Backend ops on one device and one stream, hand-written kernels from
+// kernels/cuda around cuBLAS GEMMs. Defined in engine/cuda_backend.cc in CUDA builds; in a
+// CPU-only build make_backend.cc defines both functions (no device; "built without CUDA").
 #pragma once
 
 #include <memory>
