@@ -1,0 +1,47 @@
+// gemm: ref vs cpu at BERT-base shapes (N tokens x [out, in]); reports GFLOP/s (2 N M K flops).
+#include "kernels/gemm.h"
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+namespace bertc {
+namespace {
+
+std::vector<float> random_vec(int64_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+template <auto Gemm>
+void bm_gemm(benchmark::State& state) {
+  const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
+  const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
+  std::vector<float> y(n * m);
+  for (auto _ : state) {
+    Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
+// N x M x K: QKV (2304 x 768), attention output (768 x 768), FFN in (3072 x 768), FFN out (768 x 3072).
+void bert_shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n : {128, 2048})
+    for (auto [m, k] : {std::pair<int64_t, int64_t>{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}})
+      b->Args({n, m, k});
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK(bm_gemm<ref::gemm>)->Name("gemm/ref")->Args({128, 768, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Apply(bert_shapes);
+// One short sentence: latency of the padded tail tile.
+BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Args({7, 3072, 768})->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+}  // namespace bertc

@@ -1,0 +1,145 @@
+// CpuBackend: the Backend virtuals on the host. Shapes were checked by engine/backend.cc before
+// any of these run; here each op only unpacks tensors and calls its bertc::cpu kernel.
+#include "engine/cpu_backend.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/error.h"
+#include "kernels/attention.h"
+#include "kernels/bias_gelu.h"
+#include "kernels/embedding.h"
+#include "kernels/gemm.h"
+#include "kernels/l2_normalize.h"
+#include "kernels/layer_norm.h"
+#include "kernels/pooling.h"
+#include "kernels/tanh.h"
+
+namespace bertc {
+namespace {
+
+constexpr size_t kAlignBytes = 64;       // a cache line, and one AVX-512 register
+constexpr int64_t kInitialSeqLen = 512;  // BERT's max_position_embeddings: most batches fit
+
+size_t align_up(size_t n) { return (n + kAlignBytes - 1) / kAlignBytes * kAlignBytes; }
+
+}  // namespace
+
+CpuBackend::CpuBackend(const BackendOptions& options) {
+  BERTC_CHECK(options.dtype == DType::kF32, "cpu backend: dtype ", dtype_name(options.dtype),
+              " is not supported (the cpu backend computes in f32)");
+  set_threads(options.threads);
+  reserve_attention_scratch(kInitialSeqLen);
+}
+
+void CpuBackend::set_threads(int threads) {
+  threads_ = threads > 0 ? threads : omp_get_num_procs();
+  omp_set_num_threads(threads_);
+  // Eigen stays single-threaded: cpu::gemm runs Eigen per tile inside its own OpenMP loop, so
+  // that every row gets the same bits whatever the batch size or thread count (kernels/cpu/gemm.cc).
+  Eigen::setNbThreads(1);
+}
+
+Buffer CpuBackend::allocate(size_t nbytes) {
+  // aligned_alloc needs a size that is a multiple of the alignment, and 0 bytes may give null.
+  const size_t size = std::max(align_up(nbytes), kAlignBytes);
+  void* data = std::aligned_alloc(kAlignBytes, size);
+  BERTC_CHECK(data != nullptr, "cpu backend: out of memory allocating ", nbytes, " bytes");
+  return Buffer(data, nbytes, Device::kCpu, [](void* p) { std::free(p); });
+}
+
+void CpuBackend::do_upload(const void* host, const Tensor& dst) {
+  if (dst.nbytes()) std::memcpy(dst.data, host, dst.nbytes());
+}
+
+void CpuBackend::do_download(const Tensor& src, void* host) {
+  if (src.nbytes()) std::memcpy(host, src.data, src.nbytes());
+}
+
+Tensor CpuBackend::do_prepare_weight(const Tensor& host_weight, Buffer* arena,
+                                     size_t& arena_offset_bytes) {
+  if (host_weight.dtype == DType::kF32) return host_weight;  // zero copy: a view into the mmap
+  const size_t offset = align_up(arena_offset_bytes);
+  const size_t nbytes = static_cast<size_t>(host_weight.numel()) * sizeof(float);
+  arena_offset_bytes = offset + nbytes;
+  Tensor out;
+  out.dtype = DType::kF32;
+  out.shape = host_weight.shape;
+  out.device = Device::kCpu;
+  if (!arena) return out;  // sizing pass: data stays null
+  out = arena->view(offset, DType::kF32, host_weight.shape);
+  float* dst = out.as<float>();
+  const auto* src = host_weight.as<const uint16_t>();
+  const int64_t n = host_weight.numel();
+  if (host_weight.dtype == DType::kF16) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+  }
+  return out;
+}
+
+void CpuBackend::reserve_attention_scratch(int64_t seq_len_max) {
+  const auto floats = cpu::attention_scratch_floats(seq_len_max, omp_get_max_threads());
+  const size_t nbytes = static_cast<size_t>(floats) * sizeof(float);
+  if (nbytes > attention_scratch_.nbytes()) attention_scratch_ = allocate(nbytes);
+}
+
+void CpuBackend::do_begin_batch(const PackedBatch& batch) {
+  // The kernels read ids, positions and cu_seqlens straight from `batch` (host memory).
+  reserve_attention_scratch(batch.seq_len_max);
+}
+
+void CpuBackend::do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  cpu::gemm(x.as<const float>(), w.as<const float>(), bias.as<const float>(), y.as<float>(),
+            x.shape[0], w.shape[0], x.shape[1]);
+}
+
+void CpuBackend::do_add_bias_gelu(const Tensor& x, const Tensor& bias) {
+  cpu::bias_gelu(x.as<float>(), bias.as<const float>(), x.shape[0], x.shape[1]);
+}
+
+void CpuBackend::do_add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias,
+                                                 const Tensor& residual, const Tensor& gamma,
+                                                 const Tensor& beta, float eps, const Tensor& y) {
+  cpu::bias_residual_layer_norm(x.as<const float>(), bias.as<const float>(),
+                                residual.as<const float>(), gamma.as<const float>(),
+                                beta.as<const float>(), eps, y.as<float>(), x.shape[0], x.shape[1]);
+}
+
+void CpuBackend::do_embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                          const Tensor& gamma, const Tensor& beta, float eps, const Tensor& out) {
+  cpu::embedding(batch_->input_ids.data(), batch_->token_type_ids.data(),
+                 batch_->position_ids.data(), batch_->num_tokens(), word.as<const float>(),
+                 position.as<const float>(), token_type.as<const float>(), gamma.as<const float>(),
+                 beta.as<const float>(), eps, word.shape[1], out.as<float>());
+}
+
+void CpuBackend::do_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_heads,
+                              const Tensor& out) {
+  // begin_batch sized the scratch for this batch's seq_len_max and the thread count then; a
+  // set_threads in between may raise the count, so check again (allocates only if it grew).
+  reserve_attention_scratch(batch_->seq_len_max);
+  cpu::attention(q.as<const float>(), k.as<const float>(), v.as<const float>(), out.as<float>(),
+                 batch_->cu_seqlens.data(), batch_->num_seqs(), num_heads,
+                 q.shape[1] / num_heads, static_cast<float*>(attention_scratch_.data()));
+}
+
+void CpuBackend::do_pool(const Tensor& hidden, PoolMode mode, const Tensor& out) {
+  cpu::pool(hidden.as<const float>(), batch_->cu_seqlens.data(), batch_->num_seqs(),
+            hidden.shape[1], mode, out.as<float>());
+}
+
+void CpuBackend::do_tanh(const Tensor& x) { cpu::tanh(x.as<float>(), x.numel()); }
+
+void CpuBackend::do_l2_normalize(const Tensor& x) {
+  cpu::l2_normalize(x.as<float>(), x.shape[0], x.shape[1]);
+}
+
+}  // namespace bertc

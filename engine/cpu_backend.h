@@ -1,0 +1,49 @@
+// CpuBackend: Backend on the host, running the bertc::cpu kernels (Eigen GEMM + OpenMP).
+// Weights in f32 are used in place (zero-copy views into the mmap); f16/bf16 are widened once.
+#pragma once
+
+#include "engine/backend.h"
+
+namespace bertc {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const BackendOptions& options);
+
+  Device device() const override { return Device::kCpu; }
+  const char* name() const override { return "cpu"; }
+  DType compute_dtype() const override { return DType::kF32; }
+  // threads <= 0 means every core. Sets the OpenMP team size of the calling thread, which is
+  // the thread that runs the forward pass.
+  void set_threads(int threads) override;
+  void synchronize() override {}
+  Buffer allocate(size_t nbytes) override;
+
+ private:
+  void do_upload(const void* host, const Tensor& dst) override;
+  void do_download(const Tensor& src, void* host) override;
+  Tensor do_prepare_weight(const Tensor& host_weight, Buffer* arena,
+                           size_t& arena_offset_bytes) override;
+  void do_begin_batch(const PackedBatch& batch) override;
+  void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
+  void do_add_bias_gelu(const Tensor& x, const Tensor& bias) override;
+  void do_add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& residual,
+                                       const Tensor& gamma, const Tensor& beta, float eps,
+                                       const Tensor& y) override;
+  void do_embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                const Tensor& gamma, const Tensor& beta, float eps, const Tensor& out) override;
+  void do_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t num_heads,
+                    const Tensor& out) override;
+  void do_pool(const Tensor& hidden, PoolMode mode, const Tensor& out) override;
+  void do_tanh(const Tensor& x) override;
+  void do_l2_normalize(const Tensor& x) override;
+
+  // Sizes attention_scratch_ for seq_len_max and the current thread count; allocates only when
+  // a longer sequence or more threads than ever before arrive.
+  void reserve_attention_scratch(int64_t seq_len_max);
+
+  int threads_ = 1;
+  Buffer attention_scratch_;  // [attention_scratch_floats(seq_len_max, threads_)]
+};
+
+}  // namespace bertc

@@ -1,0 +1,14 @@
+// CPU tanh in place: std::tanh per element. It only runs on the pooler's [B, H], so exactness
+// beats a vectorized approximation. Checked against kernels/ref/tanh.cc (1e-6).
+#include "kernels/tanh.h"
+
+#include <cmath>
+
+namespace bertc::cpu {
+
+void tanh(float* x, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
+}
+
+}  // namespace bertc::cpu

@@ -1,0 +1,80 @@
+// gemm: cpu vs ref (double) at odd and BERT shapes, and the batch invariance the engine needs:
+// a row's bits do not depend on the other rows, their number, or the thread count.
+#include "kernels/gemm.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <tuple>
+
+#include "test_util.h"
+
+namespace bertc {
+namespace {
+
+// fp32 rounding error of a k-term dot product grows like sqrt(k) * eps * |terms| (random signs);
+// inputs are in [-1, 1), so 2e-6 * sqrt(k) is ~30x fp32 eps * sqrt(k): 1.1e-4 at k = 3072.
+double gemm_tol(int64_t k) { return 2e-6 * std::sqrt(static_cast<double>(std::max<int64_t>(k, 1))); }
+
+struct GemmShape {
+  int64_t n, m, k;
+  bool bias;
+};
+
+class GemmTest : public ::testing::TestWithParam<GemmShape> {};
+
+TEST_P(GemmTest, CpuMatchesRef) {
+  const auto [n, m, k, has_bias] = GetParam();
+  const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
+             bias = test::random_floats(m, 3);
+  std::vector<float> got(n * m, NAN), want(n * m, NAN);
+  const float* b = has_bias ? bias.data() : nullptr;
+  ref::gemm(x.data(), w.data(), b, want.data(), n, m, k);
+  cpu::gemm(x.data(), w.data(), b, got.data(), n, m, k);
+  test::expect_close(got, want, gemm_tol(k), gemm_tol(k));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GemmTest,
+    ::testing::Values(GemmShape{1, 1, 1, true}, GemmShape{7, 1, 37, false},
+                      GemmShape{7, 3, 769, true}, GemmShape{37, 7, 1, true},
+                      GemmShape{37, 769, 37, false}, GemmShape{769, 37, 7, true},
+                      GemmShape{5, 4, 0, true}, GemmShape{0, 7, 7, true},
+                      // BERT: QKV / attention output / FFN in / FFN out at T = 1, 7, 128, 512
+                      GemmShape{1, 2304, 768, true}, GemmShape{7, 768, 768, true},
+                      GemmShape{128, 3072, 768, true}, GemmShape{128, 768, 3072, true},
+                      GemmShape{512, 768, 3072, true}));
+
+// Rows [begin, begin + count) of x computed alone must give exactly the rows of the full product.
+void expect_rows_invariant(int64_t n, int64_t m, int64_t k) {
+  const auto x = test::random_floats(n * k, 4), w = test::random_floats(m * k, 5),
+             bias = test::random_floats(m, 6);
+  std::vector<float> full(n * m);
+  cpu::gemm(x.data(), w.data(), bias.data(), full.data(), n, m, k);
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    for (auto [begin, count] : {std::tuple<int64_t, int64_t>{0, 1}, {n - 1, 1}, {3, 1}, {1, 7},
+                                {5, 16}, {2, 37}, {0, n}, {9, n - 9}}) {
+      if (begin + count > n) continue;
+      std::vector<float> part(count * m);
+      cpu::gemm(x.data() + begin * k, w.data(), bias.data(), part.data(), count, m, k);
+      EXPECT_TRUE(test::same_bits(part.data(), full.data() + begin * m, count * m))
+          << "rows " << begin << ".." << begin + count << " of " << n << ", m " << m << ", k " << k
+          << ", " << threads << " threads";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(GemmInvariance, RowBitsIndependentOfBatchAndThreads) {
+  expect_rows_invariant(300, 768, 768);   // BERT hidden, several row tiles (256 rows each)
+  expect_rows_invariant(270, 3072, 768);  // FFN in: many column tiles
+  expect_rows_invariant(40, 768, 3072);   // FFN out: K blocked by Eigen
+  expect_rows_invariant(45, 37, 769);     // odd sizes: leftover micro-kernel rows and columns
+  expect_rows_invariant(20, 5, 7);        // tiny: near Eigen's small-product threshold
+  expect_rows_invariant(20, 2, 9);        // m < 4: the plain-loop path
+}
+
+}  // namespace
+}  // namespace bertc
