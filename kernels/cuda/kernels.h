@@ -44,6 +44,8 @@ void bias_residual_layer_norm(const T* x, const T* bias, const T* residual, cons
 // attention.cu: q, k, v, out [n, NH*D] packed; per sequence b (tokens cu_seqlens[b] ..
 // cu_seqlens[b+1]) and head, out = softmax(q k^T / sqrt(D)) v over that sequence's tokens only.
 // cu_seqlens is a device array [num_seqs+1]; seq_len_max bounds the scores kept in shared memory.
+// A tiled kernel (16 queries per block) serves sequences whose [16, seq_len_max] scores fit in
+// shared memory with D <= 128 (BERT: T <= 512); a per-(token, head) kernel serves the rest.
 template <typename T>
 void attention(const T* q, const T* k, const T* v, T* out, const int32_t* cu_seqlens,
                int64_t num_seqs, int64_t n, int64_t seq_len_max, int64_t num_heads,
