@@ -11,6 +11,9 @@ using Args = std::vector<std::string>;  // arguments after the subcommand name
 
 int run_convert(const Args& args);
 int run_inspect(const Args& args);
+int run_embed(const Args& args);
+int run_validate(const Args& args);
+int run_bench(const Args& args);
 
 // The model used when -m is omitted: $BERTC_MODEL, else the default installed by tools/setup.sh
 // at ${XDG_DATA_HOME:-$HOME/.local/share}/bertc/default.bertc.

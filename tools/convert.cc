@@ -1,0 +1,43 @@
+// bertc convert INPUT -o OUT.bertc: a Hugging Face folder (BERT) or a word2vec file -> .bertc.
+// The input kind is decided by one test (directory or not); output appears only when complete.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "engine/error.h"
+#include "tools/args.h"
+#include "weights/convert_bert.h"
+
+namespace bertc {
+
+int run_convert(const Args& args) {
+  CLI::App app{"Convert a Hugging Face BERT folder (or a word2vec file) to one .bertc file",
+               "bertc convert"};
+  std::string input, output, dtype_name = "f32";
+  bool quiet = false;
+  app.add_option("INPUT", input, "Hugging Face model folder (config.json, vocab.txt, weights)")
+      ->required()->group("Input");
+  app.add_option("-o,--output", output, "output .bertc path (written to OUT.tmp, then renamed)")
+      ->required()->group("Output");
+  app.add_option("--dtype", dtype_name, "weight dtype in the output")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}))->capture_default_str()->group("Output");
+  app.add_flag("-q,--quiet", quiet, "no notes on stderr")->group("General");
+  if (!parse_args(app, args)) return 0;
+
+  static const std::map<std::string, DType> kDTypes = {
+      {"f32", DType::kF32}, {"f16", DType::kF16}, {"bf16", DType::kBF16}};
+  if (std::filesystem::is_directory(input)) {
+    ConvertOptions options;
+    options.dtype = kDTypes.at(dtype_name);
+    if (!quiet) options.note = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    convert_bert_folder(input, output, options);
+  } else {
+    BERTC_CHECK(std::filesystem::exists(input), input, ": no such file or directory");
+    BERTC_FAIL(input, ": not a directory; word2vec conversion is not in this build yet ",
+               "(give a Hugging Face model folder)");
+  }
+  if (!quiet) std::fprintf(stderr, "wrote %s\n", output.c_str());
+  return 0;
+}
+
+}  // namespace bertc
