@@ -248,7 +248,7 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     for (size_t c = 0; c < P; ++c) {
       const Tensor out = model_->pool(hidden, options.pools[c].mode, false);
       host.resize(static_cast<size_t>(out.numel()));
-      model_->backend().download(out, host.data());
+      model_->backend().download_f32(out, host.data());
       for (size_t m = 0; m < members.size(); ++m) {
         double* dst = sums[c].data() + pieces[members[m]].input * static_cast<size_t>(H);
         const float* src = host.data() + m * static_cast<size_t>(H);

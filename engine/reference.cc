@@ -45,7 +45,7 @@ std::vector<float> run_rows(BertModel& model, const std::vector<std::vector<int3
     Tensor result = mode ? model.pool(h, *mode, normalize) : h;
     const size_t at = out.size();
     out.resize(at + static_cast<size_t>(result.shape[0] * H));
-    model.backend().download(result, out.data() + at);
+    model.backend().download_f32(result, out.data() + at);
   }
   return out;
 }
