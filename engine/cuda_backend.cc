@@ -121,11 +121,13 @@ class CudaBackend final : public Backend {
   }
 
   void do_upload(const void* host, const Tensor& dst) override {
+    if (dst.nbytes() == 0) return;  // an empty tensor may have no device pointer at all
     CUDA_CHECK(cudaMemcpyAsync(dst.data, host, dst.nbytes(), cudaMemcpyHostToDevice, stream_));
     synchronize();  // the caller may free or reuse `host` as soon as we return
   }
 
   void do_download(const Tensor& src, void* host) override {
+    if (src.nbytes() == 0) return;
     CUDA_CHECK(cudaMemcpyAsync(host, src.data, src.nbytes(), cudaMemcpyDeviceToHost, stream_));
     synchronize();
   }
@@ -141,8 +143,8 @@ class CudaBackend final : public Backend {
                   nbytes, " more at offset ", arena_offset_bytes);
       out.data = static_cast<char*>(arena->data()) + arena_offset_bytes;
       if (host_weight.dtype == dtype_) {
-        CUDA_CHECK(cudaMemcpy(out.data, host_weight.data, nbytes, cudaMemcpyHostToDevice));
-      } else {
+        if (nbytes) CUDA_CHECK(cudaMemcpy(out.data, host_weight.data, nbytes, cudaMemcpyHostToDevice));
+      } else if (nbytes) {
         const std::vector<char> converted = convert_on_host(host_weight, dtype_);
         CUDA_CHECK(cudaMemcpy(out.data, converted.data(), nbytes, cudaMemcpyHostToDevice));
       }

@@ -1,6 +1,5 @@
 // y = x · w^T (+ bias) through cublasGemmEx with fp32 accumulation; checked against
 // bertc::ref::gemm in tests/kernels/gemm_cuda_test.cc.
-#include <algorithm>
 #include <type_traits>
 
 #include "kernels/cuda/check.h"
@@ -42,13 +41,16 @@ void gemm(const T* x, const T* w, const T* bias, T* y, int64_t n, int64_t m, int
         <<<elementwise_blocks(n * m, kThreads), kThreads, 0, stream>>>(y, bias, n * m, m);
     BERTC_CUDA_LAUNCH_CHECK(stream, "broadcast_bias_kernel");
   }
+  if (k == 0) {  // y = bias (just broadcast) or 0; cuBLAS is not asked about empty operands
+    if (!bias) CUDA_CHECK(cudaMemsetAsync(y, 0, n * m * sizeof(T), stream));
+    return;
+  }
   const float alpha = 1.0f;
   const float beta = bias ? 1.0f : 0.0f;
   // cuBLAS is column-major. Row-major y[n,m] is column-major y^T[m,n], and
   // y^T = w · x^T: row-major w[m,k] read column-major is w^T[k,m] (so op = T gives w), and
   // row-major x[n,k] read column-major is x^T[k,n] (op = N). Hence A = w, B = x, "m, n" swapped.
-  // k = 0 is legal (y = bias or 0) but cuBLAS still wants leading dimensions >= 1.
-  const int ld_k = static_cast<int>(std::max<int64_t>(k, 1));
+  const int ld_k = static_cast<int>(k);
   CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m),
                             static_cast<int>(n), static_cast<int>(k), &alpha, w, kCudaType<T>,
                             ld_k, x, kCudaType<T>, ld_k, &beta, y, kCudaType<T>,
