@@ -13,6 +13,7 @@ Bounds: f32 max abs 1e-4 and cosine >= 0.99999 (TF32 off); f16 cosine >= 0.999; 
 
 Needs python3 with torch and transformers (no network: HF_HUB_OFFLINE=1 is set here).
 Usage: tools/hf_compare.py --bertc build/bertc [--device cuda] [--dtype f32,f16,bf16]
+(--device cpu --dtype f32 checks the script and the CPU engine on a machine without a GPU.)
 """
 import argparse
 import json
@@ -27,6 +28,9 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import BertModel  # noqa: E402
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+hf_logging.set_verbosity_error()  # the tiny-pt checkpoint's unused pretraining heads are expected
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("mean", "cls", "pooled")
@@ -89,7 +93,7 @@ def main():
             model_dir = ROOT / "tests" / "data" / "models" / model
             model_bertc = workdir / f"{model}.bertc"
             subprocess.run([args.bertc, "convert", str(model_dir / "model"), "-o", str(model_bertc)],
-                           check=True)
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for ref in sorted(model_dir.glob("ref_*")):
                 inputs = json.loads((ref / "inputs.json").read_text())
                 want = hf_embeddings(model_dir / "model", inputs)
