@@ -60,12 +60,19 @@ void fill_random(const DeviceArray& a, unsigned seed) {
   CUDA_CHECK(cudaMemcpy(a.as<void>(), host.data(), a.nbytes(), cudaMemcpyHostToDevice));
 }
 
+// One flush buffer for the whole binary (a static inside the template below would be one per
+// benchmark).
+inline const DeviceArray& l2_flush_buffer() {
+  static const DeviceArray flush(kL2FlushBytes);
+  return flush;
+}
+
 // Times launch() with CUDA events around each run (manual time), after one warm-up run, with
 // the L2 flushed before each run outside the timed region.
 template <typename F>
 void time_on_device(benchmark::State& state, F&& launch) {
   const cudaStream_t stream = bench_stream();
-  static DeviceArray flush(kL2FlushBytes);
+  const DeviceArray& flush = l2_flush_buffer();
   cudaEvent_t start, stop;
   CUDA_CHECK(cudaEventCreate(&start));
   CUDA_CHECK(cudaEventCreate(&stop));

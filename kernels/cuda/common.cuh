@@ -1,5 +1,5 @@
-// Device helpers shared by the kernels in kernels/cuda: fp32 <-> element type conversion and
-// warp / block sums. Included only by .cu files.
+// Device helpers shared by the kernels in kernels/cuda: fp32 <-> element type conversion, warp /
+// block sums and the LayerNorm of a row in shared memory. Included only by .cu files.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -64,16 +64,6 @@ inline unsigned elementwise_blocks(int64_t n, int threads) {
   return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
-}  // namespace bertc::cuda
-
-// Explicit instantiation of a kernel launcher for the three element types.
-#define BERTC_CUDA_INSTANTIATE(macro) \
-  macro(float)                        \
-  macro(__half)                       \
-  macro(__nv_bfloat16)
-
-namespace bertc::cuda {
-
 // Largest row the shared-memory LayerNorm keeps in the default 48 KiB of shared memory.
 constexpr int64_t kLayerNormMaxCols = 48 * 1024 / sizeof(float);
 
@@ -98,3 +88,9 @@ __device__ __forceinline__ void layer_norm_row(const float* row, int64_t cols,
 }
 
 }  // namespace bertc::cuda
+
+// Explicit instantiation of a kernel launcher for the three element types.
+#define BERTC_CUDA_INSTANTIATE(macro) \
+  macro(float)                        \
+  macro(__half)                       \
+  macro(__nv_bfloat16)
