@@ -24,7 +24,7 @@ inline float gelu(float v) {
 }  // namespace
 
 void bias_gelu(float* x, const float* bias, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kMinParallelFloats)
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x + r * cols;
     for (int64_t c = 0; c < cols; ++c) row[c] = gelu(row[c] + bias[c]);

@@ -9,7 +9,7 @@ namespace bertc::cpu {
 void embedding(const int32_t* ids, const int32_t* type_ids, const int32_t* position_ids, int64_t n,
                const float* word, const float* position, const float* token_type,
                const float* gamma, const float* beta, float eps, int64_t hidden, float* out) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * hidden >= kMinParallelFloats)
   for (int64_t i = 0; i < n; ++i) {
     const float* w = word + static_cast<int64_t>(ids[i]) * hidden;
     const float* p = position + static_cast<int64_t>(position_ids[i]) * hidden;

@@ -10,7 +10,8 @@
 //   - a row count that is a multiple of kRowMultiple and at least kMinRows (the tail tile is
 //     zero-padded), so rows never reach Eigen's GEMV or small-product paths and always take the
 //     full micro-kernels, whose per-element K order does not depend on the row's position.
-// Measured bitwise on this CPU (AVX-512) for n in {1..700}, offsets 0/1/5, 1 and 2 threads.
+// This leans on Eigen 3.4's internals, so GemmInvariance (tests/kernels/gemm_test.cc) checks it
+// bitwise; it passes with Eigen built for AVX-512, AVX2 (-march=haswell) and plain SSE2.
 #include "kernels/gemm.h"
 
 // GCC 12 reports Eigen 3.4's AVX-512 transpose in gemm_pack_lhs (_mm512_undefined_ps operands)
@@ -68,8 +69,10 @@ void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n
   const int64_t col_tiles = (m + kTileCols - 1) / kTileCols;
 #pragma omp parallel
   {
-    // Only the padded tail tile needs these; they grow once per thread to one tile.
-    std::vector<float> x_pad, y_pad;
+    // Only a padded tail tile needs these. OpenMP keeps its threads, so each thread's buffers
+    // grow to the largest tile once ([<= 256, k] and [<= 256, 128]) and the forward pass then
+    // stops allocating.
+    static thread_local std::vector<float> x_pad, y_pad;
 #pragma omp for schedule(dynamic)
     for (int64_t tile = 0; tile < row_tiles * col_tiles; ++tile) {
       const int64_t r0 = tile / col_tiles * kTileRows, c0 = tile % col_tiles * kTileCols;

@@ -8,7 +8,7 @@
 namespace bertc::cpu {
 
 void l2_normalize(float* x, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kMinParallelFloats)
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x + r * cols;
     const float sum = row_dot(row, row, cols);

@@ -8,7 +8,7 @@ namespace bertc::cpu {
 
 void layer_norm(const float* x, const float* gamma, const float* beta, float eps, float* y,
                 int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kMinParallelFloats)
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * cols;
     float* out = y + r * cols;
@@ -20,7 +20,7 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float eps
 void bias_residual_layer_norm(const float* x, const float* bias, const float* residual,
                               const float* gamma, const float* beta, float eps, float* y,
                               int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols >= kMinParallelFloats)
   for (int64_t r = 0; r < rows; ++r) {
     const float* in = x + r * cols;
     const float* res = residual + r * cols;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/vec.h"
+
 namespace bertc::cpu {
 namespace {
 constexpr int64_t kBlock = 64;  // columns per block: 64 doubles of accumulator
@@ -11,7 +13,7 @@ constexpr int64_t kBlock = 64;  // columns per block: 64 doubles of accumulator
 
 void pool(const float* hidden, const int32_t* cu_seqlens, int64_t num_seqs, int64_t hidden_size,
           PoolMode mode, float* out) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (cu_seqlens[num_seqs] * hidden_size >= kMinParallelFloats)
   for (int64_t b = 0; b < num_seqs; ++b) {
     const int64_t begin = cu_seqlens[b], end = cu_seqlens[b + 1];
     float* dst = out + b * hidden_size;

@@ -122,7 +122,10 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, AttentionTest,
     ::testing::Values(AttentionCase{{1}, 1, 1}, AttentionCase{{7, 1, 37}, 3, 7},
                       AttentionCase{{1, 7, 128, 3}, 12, 64},  // BERT-base heads, mixed lengths
-                      AttentionCase{{37, 5}, 2, 37}, AttentionCase{{512}, 12, 64}));
+                      AttentionCase{{37, 5}, 2, 37}, AttentionCase{{512}, 12, 64},
+                      AttentionCase{{17, 1, 40}, 12, 32},  // MiniLM heads
+                      // D > 128: the per-key dot product path instead of K^T in scratch
+                      AttentionCase{{3, 17, 1}, 2, 129}));
 
 TEST(Attention, LargeScoresStayFinite) {
   // Scores near 1e4: exp without the max shift would overflow to inf and give NaN.

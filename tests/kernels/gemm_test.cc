@@ -74,6 +74,9 @@ TEST(GemmInvariance, RowBitsIndependentOfBatchAndThreads) {
   expect_rows_invariant(45, 37, 769);     // odd sizes: leftover micro-kernel rows and columns
   expect_rows_invariant(20, 5, 7);        // tiny: near Eigen's small-product threshold
   expect_rows_invariant(20, 2, 9);        // m < 4: the plain-loop path
+  expect_rows_invariant(60, 64, 64);      // small models (H=64, I=96): one tile wide
+  expect_rows_invariant(60, 96, 64);
+  expect_rows_invariant(60, 64, 96);
 }
 
 }  // namespace
