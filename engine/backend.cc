@@ -3,7 +3,6 @@
 #include "engine/backend.h"
 
 #include <string>
-#include <vector>
 
 #include "engine/error.h"
 
@@ -63,17 +62,6 @@ void Backend::download(const Tensor& src, void* host) {
   BERTC_CHECK(host != nullptr || src.numel() == 0, "download: host pointer is null");
   check_tensor("download", "source", src, src.shape, src.dtype, device());
   do_download(src, host);
-}
-
-void Backend::download_f32(const Tensor& src, float* host) {
-  BERTC_CHECK(src.dtype == DType::kF32 || src.dtype == DType::kF16 || src.dtype == DType::kBF16,
-              "download_f32: source has dtype ", dtype_name(src.dtype),
-              ", expected f32, f16 or bf16");
-  if (src.dtype == DType::kF32) return download(src, host);
-  std::vector<uint16_t> bits(static_cast<size_t>(src.numel()));
-  download(src, bits.data());
-  for (size_t i = 0; i < bits.size(); ++i)
-    host[i] = src.dtype == DType::kF16 ? f16_to_f32(bits[i]) : bf16_to_f32(bits[i]);
 }
 
 Tensor Backend::prepare_weight(const Tensor& host_weight, Buffer* arena,

@@ -67,9 +67,6 @@ class Backend {
   // Host -> device/host copy and back; for CPU both are memcpy.
   void upload(const void* host, const Tensor& dst);
   void download(const Tensor& src, void* host);
-  // download() into fp32 whatever the run precision: f16/bf16 activations are widened on the host
-  // (exactly), so callers that want floats need not know compute_dtype().
-  void download_f32(const Tensor& src, float* host);
   // Makes a weight usable by the ops: on CPU an f32 weight is returned as the same view (zero
   // copy into the mmap) and f16/bf16 are widened into `arena`; on CUDA it is converted to
   // compute_dtype() and copied into `arena`. Returns the prepared view.

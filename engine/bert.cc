@@ -150,14 +150,15 @@ void check_supported(const BertConfig& c, const std::string& origin) {
 
 BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backend,
                      int64_t max_tokens)
-    : config_(weights.config()), origin_(weights.origin()), backend_(std::move(backend)),
+    : weights_(weights), config_(weights.config()), origin_(weights.origin()),
+      backend_(std::move(backend)),
       max_tokens_(max_tokens) {
   check_supported(config_, origin_);
   BERTC_CHECK(max_tokens_ > 0, "BertModel: max_tokens must be positive, got ", max_tokens_);
   const BertConfig& c = config_;
 
   auto get = [&](const std::string& name, const Shape& shape) -> const Tensor& {
-    const Tensor* t = weights.find(name);
+    const Tensor* t = weights_.find(name);
     BERTC_CHECK(t, origin_, ": tensor '", name, "' is missing");
     BERTC_CHECK(t->shape == shape, origin_, ": tensor '", name, "' has shape ", t->shape.str(),
                 ", expected ", shape.str(), " from the config");
@@ -167,8 +168,8 @@ BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backe
     return *t;
   };
   std::vector<Expected> names = expected_tensors(c);
-  const Tensor* pw = weights.find("pooler.dense.weight");
-  const Tensor* pb = weights.find("pooler.dense.bias");
+  const Tensor* pw = weights_.find("pooler.dense.weight");
+  const Tensor* pb = weights_.find("pooler.dense.bias");
   BERTC_CHECK(!pw == !pb, origin_, ": pooler has only one of pooler.dense.weight and .bias");
   if (pw) {
     names.push_back({"pooler.dense.weight", {c.hidden_size, c.hidden_size}});
@@ -315,6 +316,20 @@ Tensor BertModel::pool(const Tensor& hidden, PoolMode mode, bool normalize) {
   }
   if (normalize) backend_->l2_normalize(out);
   return out;
+}
+
+void BertModel::to_host(const Tensor& t, std::vector<float>& host) {
+  host.resize(static_cast<size_t>(t.numel()));
+  if (t.dtype == DType::kF32) {
+    backend_->download(t, host.data());
+    return;
+  }
+  BERTC_CHECK(t.dtype == DType::kF16 || t.dtype == DType::kBF16, origin_,
+              ": cannot read back activations of dtype ", dtype_name(t.dtype));
+  half_staging_.resize(host.size());
+  backend_->download(t, half_staging_.data());
+  for (size_t i = 0; i < host.size(); ++i)
+    host[i] = t.dtype == DType::kF16 ? f16_to_f32(half_staging_[i]) : bf16_to_f32(half_staging_[i]);
 }
 
 double BertModel::flops(const PackedBatch& batch) const {

@@ -49,6 +49,7 @@ class BertModel {
  public:
   // Binds and checks every weight (names and shapes from the config), prepares them on the
   // backend, and allocates the one activation workspace for up to `max_tokens` packed tokens.
+  // Keeps a copy of `weights` (cheap: shared handles), so the mapping outlives the model.
   BertModel(const WeightSource& weights, std::unique_ptr<Backend> backend,
             int64_t max_tokens = 8192);
   ~BertModel();
@@ -73,6 +74,10 @@ class BertModel {
   // workspace view. kPooled applies the pooler (dense + tanh on [CLS]); it needs the last layer.
   Tensor pool(const Tensor& hidden, PoolMode mode, bool normalize);
 
+  // Copies a tensor returned by encode or pool to the host as float32 (widening f16/bf16
+  // activations of a reduced-precision backend) into `host`, resized to fit.
+  void to_host(const Tensor& t, std::vector<float>& host);
+
   // Multiply-add FLOPs of one encode over all layers: 2·m·n·k over every matmul, attention incl.
   double flops(const PackedBatch& batch) const;
 
@@ -85,6 +90,7 @@ class BertModel {
   };
   void check_batch(const PackedBatch& batch) const;
 
+  WeightSource weights_;  // keeps the mmap (or the random host weights) alive
   BertConfig config_;
   std::string origin_;
   std::unique_ptr<Backend> backend_;
@@ -102,6 +108,7 @@ class BertModel {
   Tensor q_, k_, v_, ctx_, tmp_;  // [maxN,H]
   Tensor inter_;   // [maxN,I]
   Tensor cls_, pooled_;  // [maxB,H]
+  std::vector<uint16_t> half_staging_;  // to_host for f16/bf16 activations
 };
 
 }  // namespace bertc

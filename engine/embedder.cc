@@ -106,14 +106,14 @@ int64_t Embedder::default_max_length() const {
 
 EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOptions& options) {
   BERTC_CHECK(!inputs.empty(), "no input texts");
-  BERTC_CHECK(!options.pools.empty(), "no pooling mode");
+  BERTC_CHECK(!options.pools.empty() || options.token_states, "no pooling mode");
+  BERTC_CHECK(!(options.token_states && options.on_long == OnLong::kWindow),
+              "per-token outputs do not combine with --on-long window");
   const std::string& origin = file_->path();
   const int64_t positions = model_->config().max_position_embeddings;
   const int64_t max_len = options.max_length > 0 ? options.max_length : default_max_length();
   BERTC_CHECK(max_len >= 3 && max_len <= positions, origin, ": max length ", max_len,
               " must be between 3 and max_position_embeddings ", positions);
-  BERTC_CHECK(max_len <= model_->max_tokens(), origin, ": max length ", max_len,
-              " exceeds the token budget ", model_->max_tokens());
   const int64_t layers = model_->resolve_layer(options.layer);
   const int32_t cls = tokenizer_->cls_id(), sep = tokenizer_->sep_id();
   const int64_t window = max_len - 2;
@@ -217,6 +217,11 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     piece_count[i] = 1;
   }
 
+  for (const Piece& p : pieces)
+    BERTC_CHECK(static_cast<int64_t>(p.ids.size()) <= model_->max_tokens(), "line ",
+                line_of(inputs[p.input], p.input), ": ", p.ids.size(),
+                " tokens exceed the batch token budget ", model_->max_tokens());
+
   // 2. Length-sorted order, so a batch packs sequences of similar length (attention cost is
   // quadratic in T); ties keep input order, so the same input always runs the same way.
   std::vector<size_t> order(pieces.size());
@@ -245,10 +250,27 @@ EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOp
     }
     result.tokens += batch.num_tokens();
     const Tensor hidden = model_->encode(batch, layers);
+    if (options.token_states) {
+      model_->to_host(hidden, host);
+      result.token_states.resize(inputs.size());
+      for (size_t m = 0; m < members.size(); ++m) {
+        const auto first = static_cast<size_t>(batch.cu_seqlens[m]) * static_cast<size_t>(H);
+        const auto last = static_cast<size_t>(batch.cu_seqlens[m + 1]) * static_cast<size_t>(H);
+        std::vector<float>& dst = result.token_states[pieces[members[m]].input];
+        dst.assign(host.begin() + static_cast<std::ptrdiff_t>(first), host.begin() + static_cast<std::ptrdiff_t>(last));
+        if (options.normalize_tokens) {
+          for (size_t t = 0; t < dst.size(); t += static_cast<size_t>(H)) {
+            double ss = 0;
+            for (int64_t h = 0; h < H; ++h) ss += double{dst[t + h]} * dst[t + h];
+            if (ss > 0)
+              for (int64_t h = 0; h < H; ++h) dst[t + h] = static_cast<float>(dst[t + h] / std::sqrt(ss));
+          }
+        }
+      }
+    }
     for (size_t c = 0; c < P; ++c) {
       const Tensor out = model_->pool(hidden, options.pools[c].mode, false);
-      host.resize(static_cast<size_t>(out.numel()));
-      model_->backend().download_f32(out, host.data());
+      model_->to_host(out, host);
       for (size_t m = 0; m < members.size(); ++m) {
         double* dst = sums[c].data() + pieces[members[m]].input * static_cast<size_t>(H);
         const float* src = host.data() + m * static_cast<size_t>(H);

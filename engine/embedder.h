@@ -49,7 +49,10 @@ const char* pool_mode_name(PoolMode mode);
 PoolMode pool_mode_from_config(const PoolingConfig& pooling, const std::string& origin);
 
 struct EmbedOptions {
-  std::vector<PoolChoice> pools;  // at least one
+  std::vector<PoolChoice> pools;  // at least one, unless token_states
+  // Also return every token's hidden state at `layer` ([CLS]/[SEP] included); not with windows.
+  bool token_states = false;
+  bool normalize_tokens = false;  // L2-normalise each token state
   int64_t layer = -1;             // hidden states pooled: K in [-(L+1), L]
   int64_t max_length = 0;         // tokens incl. specials; 0: the model's (see Embedder)
   OnLong on_long = OnLong::kTruncate;
@@ -62,6 +65,7 @@ struct EmbedResult {
   int64_t rows = 0;  // number of inputs
   int64_t dim = 0;   // H
   std::vector<std::vector<float>> matrices;  // one per EmbedOptions::pools entry, [rows, dim]
+  std::vector<std::vector<float>> token_states;  // per input [T_i, dim], when asked
   int64_t tokens = 0;     // tokens run through the model, specials included
   int64_t truncated = 0;  // inputs cut to max_length (truncate mode)
   int64_t windowed = 0;   // inputs split into windows (window mode)

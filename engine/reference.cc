@@ -24,14 +24,15 @@ std::vector<int32_t> int_row(const nlohmann::json& row, size_t n, const std::str
   return out;
 }
 
-// Runs `rows` through the model in packed batches of at most max_tokens and returns either
-// the hidden states of `layers` for every real token ([sum of lengths, H]) or, with a pool
-// choice, one vector per row ([B, H]).
-std::vector<float> run_rows(BertModel& model, const std::vector<std::vector<int32_t>>& ids,
-                            const std::vector<std::vector<int32_t>>& types, int64_t layers,
-                            const PoolMode* mode, bool normalize) {
-  const int64_t H = model.config().hidden_size;
-  std::vector<float> out;
+// Runs `rows` through the model in packed batches of at most max_tokens. Without pool modes,
+// returns the hidden states of `layers` for every real token ([sum of lengths, H]); with them,
+// one [B, H] matrix per mode.
+std::vector<std::vector<float>> run_rows(BertModel& model, const std::vector<std::vector<int32_t>>& ids,
+                                         const std::vector<std::vector<int32_t>>& types,
+                                         int64_t layers, const std::vector<PoolMode>& modes,
+                                         bool normalize) {
+  std::vector<std::vector<float>> out(std::max<size_t>(1, modes.size()));
+  std::vector<float> host;
   size_t next = 0;
   while (next < ids.size()) {
     PackedBatch batch;
@@ -41,11 +42,12 @@ std::vector<float> run_rows(BertModel& model, const std::vector<std::vector<int3
       batch.add(ids[next], types[next]);
       ++next;
     }
-    Tensor h = model.encode(batch, layers);
-    Tensor result = mode ? model.pool(h, *mode, normalize) : h;
-    const size_t at = out.size();
-    out.resize(at + static_cast<size_t>(result.shape[0] * H));
-    model.backend().download_f32(result, out.data() + at);
+    const Tensor h = model.encode(batch, layers);
+    for (size_t m = 0; m < out.size(); ++m) {
+      const Tensor result = modes.empty() ? h : model.pool(h, modes[m], normalize);
+      model.to_host(result, host);
+      out[m].insert(out[m].end(), host.begin(), host.end());
+    }
   }
   return out;
 }
@@ -132,7 +134,7 @@ std::vector<OutputDiff> validate_reference(BertModel& model, const ReferenceBund
     check_shape(want, stem, 3);
     const int64_t T = want.dim(1);
     const std::vector<float> got =
-        run_rows(model, bundle.input_ids, bundle.token_type_ids, k <= L ? k : L, nullptr, false);
+        run_rows(model, bundle.input_ids, bundle.token_type_ids, k <= L ? k : L, {}, false)[0];
     Accumulator acc;
     acc.d.name = stem;
     acc.d.atol = options.atol_hidden;
@@ -159,9 +161,16 @@ std::vector<OutputDiff> validate_reference(BertModel& model, const ReferenceBund
   };
   const std::pair<const char*, PoolMode> pooled[] = {
       {"pooler_output", PoolMode::kPooled}, {"cls", PoolMode::kCls}, {"mean_pooled", PoolMode::kMean}};
+  std::vector<std::string> stems;
+  std::vector<PoolMode> modes;
   for (const auto& [stem, mode] : pooled) {
     if (!fs::exists(file(stem))) continue;
-    compare_pooled(stem, run_rows(model, bundle.input_ids, bundle.token_type_ids, L, &mode, false));
+    stems.push_back(stem);
+    modes.push_back(mode);
+  }
+  if (!modes.empty()) {
+    const auto got = run_rows(model, bundle.input_ids, bundle.token_type_ids, L, modes, false);
+    for (size_t m = 0; m < modes.size(); ++m) compare_pooled(stems[m], got[m]);
   }
 
   // The sentence-transformers embedding: truncated to its max_seq_length (keeping the final
@@ -181,7 +190,7 @@ std::vector<OutputDiff> validate_reference(BertModel& model, const ReferenceBund
       types[r].back() = sep_type;
     }
     const PoolMode mode = pool_mode_from_config(*pooling, bundle.dir);
-    compare_pooled("st_embedding", run_rows(model, ids, types, L, &mode, pooling->normalize));
+    compare_pooled("st_embedding", run_rows(model, ids, types, L, {mode}, pooling->normalize)[0]);
   }
   BERTC_CHECK(!diffs.empty(), bundle.dir, ": no known outputs (hidden_states_K.npy, "
               "last_hidden_state.npy, pooler_output.npy, cls.npy, mean_pooled.npy, st_embedding.npy)");

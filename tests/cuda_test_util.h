@@ -89,7 +89,14 @@ class CudaOpTest : public ::testing::TestWithParam<DType> {
 
   std::vector<float> to_host(const Tensor& t) {
     std::vector<float> out(static_cast<size_t>(t.numel()));
-    backend_->download_f32(t, out.data());
+    if (dtype() == DType::kF32) {
+      backend_->download(t, out.data());
+      return out;
+    }
+    std::vector<uint16_t> half(out.size());
+    backend_->download(t, half.data());
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = dtype() == DType::kF16 ? f16_to_f32(half[i]) : bf16_to_f32(half[i]);
     return out;
   }
 

@@ -61,6 +61,10 @@ class Tokenizer {
   const Vocab& vocab() const { return vocab_; }
   const TokenizerOptions& options() const { return options_; }
 
+  // How input text is read, independent of the model's own settings (CLI flags).
+  void set_special_literals(bool on) { options_.special_literals = on; }
+  void set_replace_invalid_utf8(bool on) { options_.replace_invalid_utf8 = on; }
+
  private:
   void wordpieces_valid(std::string_view text, std::vector<int32_t>& out) const;
   void wordpieces_segment(std::string_view text, std::vector<int32_t>& out) const;

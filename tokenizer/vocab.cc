@@ -11,17 +11,23 @@
 namespace bertc {
 
 void TokenTable::build(const std::vector<std::string_view>& keys, const std::vector<int32_t>& ids) {
-  keys_ = keys;
   size_t capacity = 16;
   while (capacity < 2 * keys.size()) capacity *= 2;  // load factor <= 0.5 keeps probes short
   slots_.assign(capacity, Slot{});
   mask_ = capacity - 1;
   max_key_bytes_ = 0;
+  arena_.clear();
+  for (const auto& k : keys) arena_ += k;
+  BERTC_CHECK(arena_.size() <= UINT32_MAX, "vocabulary: ", arena_.size(),
+              " bytes of tokens is more than 4 GB");
+  uint32_t offset = 0;
   for (size_t k = 0; k < keys.size(); ++k) {
     const uint64_t h = hash(keys[k]);
     size_t i = slot_of(h);
     while (slots_[i].id >= 0) i = (i + 1) & mask_;
-    slots_[i] = Slot{h, ids[k], static_cast<uint32_t>(k)};
+    const auto nbytes = static_cast<uint32_t>(keys[k].size());
+    slots_[i] = Slot{static_cast<uint32_t>(h >> 32), ids[k], offset, nbytes};
+    offset += nbytes;
     if (keys[k].size() > max_key_bytes_) max_key_bytes_ = keys[k].size();
   }
 }

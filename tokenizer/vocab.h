@@ -3,15 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace bertc {
 
-// Open-addressing hash table from byte strings to ids. The hash is FNV-1a, which can be extended
-// one byte at a time, so WordPiece hashes every prefix of a word in a single pass (hash_step) and
-// probes with the precomputed value (find_hashed). Keys are views into strings owned elsewhere.
+// Open-addressing hash table from byte strings to ids, owning a copy of its keys in one arena.
+// The hash is FNV-1a, which extends one byte at a time, so WordPiece hashes every prefix of a word
+// in a single pass (hash_step) and probes with the precomputed value (find_hashed). A slot holds
+// a 32-bit tag of the hash and the key's place in the arena: a probe touches the slot and, on a
+// tag match, the key bytes, nothing else.
 class TokenTable {
  public:
   static constexpr uint64_t kHashSeed = 0xcbf29ce484222325ull;
@@ -22,15 +25,19 @@ class TokenTable {
     return h;
   }
 
-  // `keys[i]` gets `ids[i]`; the strings must outlive the table. Keys must be distinct.
+  // `keys[i]` gets `ids[i]`. Keys must be distinct.
   void build(const std::vector<std::string_view>& keys, const std::vector<int32_t>& ids);
 
   int32_t find_hashed(std::string_view key, uint64_t h) const {  // -1 if absent
     if (slots_.empty()) return -1;
+    const auto tag = static_cast<uint32_t>(h >> 32);
     for (size_t i = slot_of(h);; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.id < 0) return -1;
-      if (s.hash == h && keys_[s.key] == key) return s.id;
+      if (s.tag == tag && s.nbytes == key.size() &&
+          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+        return s.id;
+      }
     }
   }
   int32_t find(std::string_view key) const { return find_hashed(key, hash(key)); }
@@ -38,15 +45,16 @@ class TokenTable {
 
  private:
   struct Slot {
-    uint64_t hash = 0;
-    int32_t id = -1;   // -1: empty
-    uint32_t key = 0;  // index into keys_
+    uint32_t tag = 0;     // high half of the hash
+    int32_t id = -1;      // -1: empty
+    uint32_t offset = 0;  // key bytes in arena_
+    uint32_t nbytes = 0;
   };
   // FNV-1a's low bits mix poorly for short keys; fold the high half in before masking.
   size_t slot_of(uint64_t h) const { return (h ^ (h >> 29) ^ (h >> 47)) & mask_; }
 
   std::vector<Slot> slots_;
-  std::vector<std::string_view> keys_;
+  std::string arena_;
   size_t mask_ = 0;
   size_t max_key_bytes_ = 0;
 };
@@ -72,7 +80,7 @@ class Vocab {
   Vocab() = default;
   std::vector<std::string> tokens_;
   std::string source_;
-  TokenTable table_;  // views into tokens_ (std::string buffers survive the move of the vector)
+  TokenTable table_;
 };
 
 }  // namespace bertc

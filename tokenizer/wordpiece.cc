@@ -22,8 +22,7 @@ WordPiece::WordPiece(const Vocab& vocab, int32_t unk_id) : unk_id_(unk_id) {
       cont_ids.push_back(static_cast<int32_t>(id));
     }
   }
-  // Its own copy of the whole-token table: a pointer to the Vocab's would dangle when the
-  // Tokenizer holding both is moved.
+  // Its own whole-token table (not a pointer to the Vocab's, which moves with the Tokenizer).
   initial_.build(all_keys, all_ids);
   continuation_.build(cont_keys, cont_ids);
 }

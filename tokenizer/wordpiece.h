@@ -16,8 +16,6 @@ class WordPiece {
   // Hugging Face's max_input_chars_per_word (Google's original uses 200).
   static constexpr size_t kMaxWordCodePoints = 100;
 
-  // Keeps views into `vocab`'s token strings, which stay put when the Vocab is moved: the vocab
-  // must outlive this object (Tokenizer owns both).
   WordPiece(const Vocab& vocab, int32_t unk_id);
 
   // Appends the pieces of `word` (valid UTF-8, no whitespace) to `out`.

@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;  // arguments after the subcommand name
 
 int run_convert(const Args& args);
 int run_inspect(const Args& args);
+int run_tokenize(const Args& args);
 int run_embed(const Args& args);
 int run_validate(const Args& args);
 int run_bench(const Args& args);

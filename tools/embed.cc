@@ -148,8 +148,9 @@ int run_embed(const Args& args) {
   app.add_option("--stride", stride, "window mode: tokens between window starts (0: half a window)")
       ->group("Input")->capture_default_str();
   app.add_option("--pool", pool,
-                 "pooled|mean|cls|max|auto, comma-separated for several; auto = the model's "
-                 "sentence-transformers pooling (mode + normalize) when the .bertc has one, else mean")
+                 "pooled|mean|cls|max|auto|tokens, comma-separated for several; auto = the model's "
+                 "sentence-transformers pooling (mode + normalize) when the .bertc has one, else "
+                 "mean; tokens = every token's hidden state (jsonl only)")
       ->group("Embedding")->capture_default_str();
   app.add_flag("--normalize", normalize, "L2-normalise every embedding")->group("Embedding");
   app.add_option("--layer", layer,
@@ -209,7 +210,22 @@ int run_embed(const Args& args) {
   Embedder embedder(file, bo, max_tokens);
 
   EmbedOptions opt;
-  opt.pools = parse_pool_choices(pool, normalize, *file);
+  // "tokens" asks for per-token states; the other words are pooling modes.
+  std::string pool_modes;
+  for (size_t start = 0; start <= pool.size();) {
+    size_t comma = pool.find(',', start);
+    if (comma == std::string::npos) comma = pool.size();
+    const std::string word = pool.substr(start, comma - start);
+    if (word == "tokens")
+      opt.token_states = true;
+    else
+      pool_modes += (pool_modes.empty() ? "" : ",") + word;
+    start = comma + 1;
+  }
+  if (!pool_modes.empty()) opt.pools = parse_pool_choices(pool_modes, normalize, *file);
+  if (opt.token_states && fmt != OutputFormat::kJsonl)
+    throw UsageError("--pool tokens (per-token states) needs jsonl output");
+  opt.normalize_tokens = normalize;
   opt.layer = layer;
   opt.max_length = max_length;
   opt.on_long = on_long == "error" ? OnLong::kError : on_long == "window" ? OnLong::kWindow
@@ -226,7 +242,8 @@ int run_embed(const Args& args) {
 
   std::vector<NamedMatrix> mats;
   for (size_t c = 0; c < opt.pools.size(); ++c)
-    mats.push_back({opt.pools[c].name, &result.matrices[c]});
+    mats.push_back({opt.pools[c].name, &result.matrices[c], nullptr});
+  if (opt.token_states) mats.push_back({"tokens", nullptr, &result.token_states});
   const auto written = write_embeddings(out_path, fmt, mats, result.rows, result.dim);
 
   const int64_t max_len = max_length > 0 ? max_length : embedder.default_max_length();
@@ -237,6 +254,7 @@ int run_embed(const Args& args) {
   if (!quiet) {
     std::string pools;
     for (const PoolChoice& c : opt.pools) pools += (pools.empty() ? "" : ",") + c.name + (c.normalize ? "+norm" : "");
+    if (opt.token_states) pools += pools.empty() ? "tokens" : ",tokens";
     std::fprintf(stderr, "bertc embed: %zu texts, %lld tokens, %lld truncated, %lld windowed, "
                  "%.0f tokens/s, pool %s%s%s\n",
                  inputs.size(), static_cast<long long>(result.tokens),

@@ -21,6 +21,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"convert", "Hugging Face folder or word2vec file -> .bertc", run_convert},
     {"inspect", "show a .bertc file's kind, config and tensors (--verify checksums)", run_inspect},
+    {"tokenize", "text -> BERT wordpieces and ids (plain lines or JSON Lines)", run_tokenize},
     {"embed", "texts -> sentence embeddings (npy, jsonl, tsv)", run_embed},
     {"validate", "compare outputs with a reference bundle (tools/make_reference.py)", run_validate},
     {"bench", "whole-model latency and throughput on random ids", run_bench},

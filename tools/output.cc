@@ -53,14 +53,27 @@ void write_jsonl(std::FILE* out, const std::vector<NamedMatrix>& mats, int64_t r
   std::string line;
   for (int64_t r = 0; r < rows; ++r) {
     line = "{\"index\": " + std::to_string(r);
-    for (const NamedMatrix& m : mats) {
-      line += ", \"" + m.name + "\": [";
-      const float* row = m.data->data() + r * dim;
+    auto append_row = [&](const float* row) {
+      line += "[";
       for (int64_t h = 0; h < dim; ++h) {
         if (h) line += ", ";
         append_float(line, row[h]);
       }
       line += "]";
+    };
+    for (const NamedMatrix& m : mats) {
+      line += ", \"" + m.name + "\": ";
+      if (m.ragged) {
+        const std::vector<float>& rows_r = (*m.ragged)[static_cast<size_t>(r)];
+        line += "[";
+        for (size_t t = 0; t < rows_r.size(); t += static_cast<size_t>(dim)) {
+          if (t) line += ", ";
+          append_row(rows_r.data() + t);
+        }
+        line += "]";
+      } else {
+        append_row(m.data->data() + r * dim);
+      }
     }
     line += "}\n";
     put(out, line, "jsonl output");
@@ -83,6 +96,9 @@ void write_tsv(std::FILE* out, const std::vector<float>& mat, int64_t rows, int6
 std::vector<std::string> write_embeddings(const std::string& path, OutputFormat format,
                                           const std::vector<NamedMatrix>& mats, int64_t rows,
                                           int64_t dim) {
+  for (const NamedMatrix& m : mats)
+    if (m.ragged && format != OutputFormat::kJsonl)
+      throw UsageError("--pool tokens (per-token states) needs jsonl output");
   if (path.empty() || path == "-") {
     BERTC_CHECK(format != OutputFormat::kNpy, "npy output needs a file (-o OUT.npy)");
     if (format == OutputFormat::kTsv) {

@@ -16,10 +16,12 @@ OutputFormat parse_output_format(const std::string& name);
 // From the extension of `path` (.npy, .jsonl/.json, .tsv); jsonl when unknown or empty.
 OutputFormat output_format_for(const std::string& path);
 
-// One named matrix [rows, dim] (a pooling mode's embeddings).
+// One named matrix [rows, dim] (a pooling mode's embeddings), or with `ragged` one [T_r, dim]
+// matrix per row (per-token states; jsonl only).
 struct NamedMatrix {
   std::string name;
-  const std::vector<float>* data;
+  const std::vector<float>* data = nullptr;
+  const std::vector<std::vector<float>>* ragged = nullptr;
 };
 
 // Appends the shortest decimal that reads back as exactly `v` (nan/inf as JSON null).

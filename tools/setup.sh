@@ -38,3 +38,20 @@ cuda_flag=()
 [ -x /usr/local/cuda/bin/nvcc ] && cuda_flag=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release "${cuda_flag[@]}" > /dev/null
 cmake --build "$root/build" -j"$(nproc)"
+
+# The default model as a .bertc, reconverted when missing or older than the binary or any source
+# file (0.1 s), then installed where commands look without -m (default_model_path in tools/main.cc).
+# A copy rather than a symlink, so the default survives moving or deleting this checkout.
+model_bertc="$root/models/all-MiniLM-L6-v2.bertc"
+if [ ! -f "$model_bertc" ] || [ "$root/build/bertc" -nt "$model_bertc" ] ||
+   [ -n "$(find "$model_dir"/ -newer "$model_bertc" -type f -print -quit)" ]; then
+  "$root/build/bertc" convert "$model_dir" -o "$model_bertc" -q
+  echo "setup: converted $model_bertc"
+fi
+default_dir="${XDG_DATA_HOME:-$HOME/.local/share}/bertc"
+if ! cmp -s "$model_bertc" "$default_dir/default.bertc"; then
+  mkdir -p "$default_dir"
+  cp "$model_bertc" "$default_dir/default.bertc.tmp"
+  mv "$default_dir/default.bertc.tmp" "$default_dir/default.bertc"
+  echo "setup: installed the default model at $default_dir/default.bertc"
+fi

@@ -18,7 +18,7 @@ namespace bertc {
 int run_validate(const Args& args) {
   CLI::App app{"Compare bertc's outputs with a reference bundle (tools/make_reference.py)",
                "bertc validate"};
-  std::string model_path = default_model_path(), reference, device = "cpu";
+  std::string model_path = default_model_path(), reference, device = "cpu", dtype = "f32";
   ValidateOptions opt;
   int threads = 0;
   app.add_option("-m,--model", model_path, "the .bertc model")->group("Model")->capture_default_str();
@@ -32,6 +32,8 @@ int run_validate(const Args& args) {
   app.add_option("--min-cosine", opt.min_cosine, "smallest cosine allowed per row")
       ->group("Tolerance")->capture_default_str();
   app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
+  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16/bf16: CUDA only)")
+      ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
   if (!parse_args(app, args)) return 0;
 
@@ -40,6 +42,7 @@ int run_validate(const Args& args) {
   BackendOptions bo;
   bo.device = resolve_device(device);
   bo.threads = threads;
+  bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
   int64_t total = 0;
   for (const auto& row : bundle.input_ids) total += static_cast<int64_t>(row.size());
   bo.max_tokens = std::max<int64_t>(8192, total);

@@ -246,6 +246,10 @@ HfFolder read_hf_folder(const std::string& dir) {
       break;
     }
   }
+  BERTC_CHECK(!f.weights_path.empty() ||
+                  !fs::exists(fs::path(dir) / "pytorch_model.bin.index.json"),
+              dir, ": sharded pytorch_model.bin checkpoints are not supported; download the "
+              "safetensors weights (model.safetensors or model.safetensors.index.json)");
   BERTC_CHECK(!f.weights_path.empty(), dir,
               ": no weights (model.safetensors, model.safetensors.index.json or pytorch_model.bin)");
   return f;

@@ -47,6 +47,7 @@ class Unpickler {
       : bytes_(bytes), allowed_(allowed), where_(where), arena_(arena) {}
 
   const PickleValue* run();
+  size_t offset() const { return pos_; }
 
  private:
   [[noreturn]] void fail(const std::string& problem) const {
@@ -328,12 +329,11 @@ const PickleValue* Unpickler::run() {
       }
       case 'R': reduce(); break;
       case 'b': {  // BUILD: only an OrderedDict's attribute state (torch's _metadata); dropped
-        PickleValue* state = pop();
+        pop();  // the state
         PickleValue* target = top();
         if (target->kind != PickleKind::kDict) {
           fail(str_cat("BUILD on a ", pickle_kind_name(target->kind), " (only a dict's state is accepted)"));
         }
-        (void)state;
         break;
       }
       case 'Q': {  // BINPERSID
@@ -356,6 +356,7 @@ Unpickled unpickle(std::string_view bytes, const std::vector<AllowedGlobal>& all
   Unpickled out;
   Unpickler reader(bytes, allowed, where, out.arena_);
   out.root_ = reader.run();
+  out.end_offset_ = reader.offset();
   return out;
 }
 

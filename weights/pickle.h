@@ -54,11 +54,13 @@ constexpr size_t kPickleMaxObjects = 1 << 22;   // values built (a BERT state di
 class Unpickled {
  public:
   const PickleValue& root() const { return *root_; }
+  size_t end_offset() const { return end_offset_; }  // just past STOP: legacy torch files go on
 
  private:
   friend Unpickled unpickle(std::string_view, const std::vector<AllowedGlobal>&, const std::string&);
   std::deque<PickleValue> arena_;
   const PickleValue* root_ = nullptr;
+  size_t end_offset_ = 0;
 };
 
 // Throws bertc::Error "<where>: <problem> at offset N" for anything outside the allow-list

@@ -6,7 +6,9 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -139,15 +141,19 @@ class StateDictParser {
     check_layout(rec);
   }
 
-  // The persistent id ('storage', storage_type, key, location, numel) written by torch.save.
+  // The persistent id ('storage', storage_type, key, location, numel) written by torch.save;
+  // the legacy format appends view_metadata, None unless the storage is a view of another.
   void storage(const PickleValue& v, TorchTensorRecord& rec) const {
     if (v.kind != PickleKind::kPersistentId) {
       fail(rec, str_cat("storage is a ", pickle_kind_name(v.kind), ", not a persistent id"));
     }
     const PickleValue& id = *v.items[0];
-    if (id.kind != PickleKind::kTuple || id.items.size() != 5 || id.items[0]->kind != PickleKind::kString ||
-        id.items[0]->text != "storage") {
-      fail(rec, "persistent id is not ('storage', type, key, location, numel)");
+    if (id.kind != PickleKind::kTuple || (id.items.size() != 5 && id.items.size() != 6) ||
+        id.items[0]->kind != PickleKind::kString || id.items[0]->text != "storage") {
+      fail(rec, "persistent id is not ('storage', type, key, location, numel[, view_metadata])");
+    }
+    if (id.items.size() == 6 && id.items[5]->kind != PickleKind::kNone) {
+      fail(rec, "its storage is a view of another storage (legacy view metadata), which is not supported");
     }
     if (id.items[1]->kind != PickleKind::kGlobal || !find_storage_type(id.items[1]->text)) {
       fail(rec, "persistent id does not name a torch.*Storage type");
@@ -205,13 +211,10 @@ std::string zip_error_text(int code) {
   return text;
 }
 
-// Tells a zip from the formats people mistake for one, before libzip gives a vaguer answer.
-void check_magic(const uint8_t* head, size_t n, const std::string& where) {
-  if (n >= 2 && head[0] == 'P' && head[1] == 'K') return;
-  BERTC_CHECK(!(n >= 1 && head[0] == 0x80), where,
-              ": legacy (pre-1.6) torch format; re-save with torch.save(..., "
-              "_use_new_zipfile_serialization=True) or convert to safetensors");
-  BERTC_FAIL(where, ": not a zip archive, so not a torch.save file (pytorch_model.bin)");
+// Tells a zip from what people mistake for one, before libzip gives a vaguer answer.
+void check_zip_magic(const uint8_t* head, size_t n, const std::string& where) {
+  BERTC_CHECK(n >= 2 && head[0] == 'P' && head[1] == 'K', where,
+              ": neither a zip archive nor a legacy torch pickle, so not a torch.save file (pytorch_model.bin)");
 }
 
 class TorchZip {
@@ -300,7 +303,7 @@ class TorchZip {
 };
 
 struct LoadedStorage {
-  std::shared_ptr<uint8_t> bytes;
+  std::shared_ptr<const uint8_t> bytes;
   std::string type;
   int64_t numel = 0;
 };
@@ -322,10 +325,38 @@ Checkpoint read_archive(const TorchZip& zip) {
   std::string pickle = zip.read_string(pkl_name, kMaxPickleBytes);
   std::vector<TorchTensorRecord> records = read_torch_state_dict(pickle, where + ": " + pkl_name);
 
+  return torch_checkpoint(records, where, [&](const TorchTensorRecord& rec, uint64_t nbytes) {
+    std::string entry = prefix + "/data/" + rec.storage_key;
+    std::optional<zip_uint64_t> index = zip.locate(entry);
+    BERTC_CHECK(index.has_value(), where, ": tensor '", rec.name, "' needs storage entry '", entry,
+                "', which is missing");
+    uint64_t entry_nbytes = zip.size(*index, entry);
+    BERTC_CHECK(entry_nbytes == nbytes, where, ": storage entry '", entry, "' holds ", entry_nbytes,
+                " bytes; tensor '", rec.name, "' expects ", rec.storage_numel, " elements of ",
+                torch_storage_itemsize(rec.storage_type), " bytes");
+    std::shared_ptr<uint8_t> bytes(new uint8_t[nbytes ? nbytes : 1], std::default_delete<uint8_t[]>());
+    zip.read(*index, entry, bytes.get(), nbytes);
+    return std::shared_ptr<const uint8_t>(std::move(bytes));
+  });
+}
+
+}  // namespace
+
+size_t torch_storage_itemsize(std::string_view storage_type) {
+  const StorageType* type = find_storage_type(storage_type);
+  BERTC_CHECK(type != nullptr, "unknown torch storage type '", storage_type, "'");
+  return type->itemsize;
+}
+
+Checkpoint torch_checkpoint(const std::vector<TorchTensorRecord>& records, const std::string& where,
+                            const TorchStorageLoader& load) {
   Checkpoint ckpt;
   std::map<std::string, LoadedStorage> storages;  // by key: tied weights share one storage
   for (const TorchTensorRecord& rec : records) {
-    const StorageType& type = *find_storage_type(rec.storage_type);
+    const StorageType* found = find_storage_type(rec.storage_type);
+    BERTC_CHECK(found != nullptr, where, ": tensor '", rec.name, "' has unknown storage type '",
+                rec.storage_type, "'");
+    const StorageType& type = *found;
     if (!type.float_dtype) {
       // HF BERT keeps position_ids / token_type_ids as integer buffers derived from the config.
       if (is_index_buffer(rec.name)) continue;
@@ -334,21 +365,10 @@ Checkpoint read_archive(const TorchZip& zip) {
     }
     auto it = storages.find(rec.storage_key);
     if (it == storages.end()) {
-      std::string entry = prefix + "/data/" + rec.storage_key;
-      std::optional<zip_uint64_t> index = zip.locate(entry);
-      BERTC_CHECK(index.has_value(), where, ": tensor '", rec.name, "' needs storage entry '", entry,
-                  "', which is missing");
-      uint64_t nbytes = zip.size(*index, entry);
-      uint64_t expected = 0;
-      BERTC_CHECK(!__builtin_mul_overflow(static_cast<uint64_t>(rec.storage_numel), type.itemsize, &expected) &&
-                      nbytes == expected,
-                  where, ": storage entry '", entry, "' holds ", nbytes, " bytes; tensor '", rec.name,
-                  "' expects ", rec.storage_numel, " elements of ", type.itemsize, " bytes");
-      LoadedStorage loaded;
-      loaded.bytes = std::shared_ptr<uint8_t>(new uint8_t[nbytes ? nbytes : 1], std::default_delete<uint8_t[]>());
-      zip.read(*index, entry, loaded.bytes.get(), nbytes);
-      loaded.type = rec.storage_type;
-      loaded.numel = rec.storage_numel;
+      uint64_t nbytes = 0;
+      BERTC_CHECK(!__builtin_mul_overflow(static_cast<uint64_t>(rec.storage_numel), type.itemsize, &nbytes),
+                  where, ": tensor '", rec.name, "': storage of ", rec.storage_numel, " elements overflows");
+      LoadedStorage loaded{load(rec, nbytes), rec.storage_type, rec.storage_numel};
       it = storages.emplace(rec.storage_key, std::move(loaded)).first;
       ckpt.keep_alive.push_back(it->second.bytes);
     }
@@ -369,15 +389,17 @@ Checkpoint read_archive(const TorchZip& zip) {
   return ckpt;
 }
 
-}  // namespace
-
-std::vector<TorchTensorRecord> read_torch_state_dict(std::string_view pickle, const std::string& where) {
+std::vector<TorchTensorRecord> read_torch_state_dict(std::string_view pickle, const std::string& where,
+                                                     size_t* pickle_end) {
   Unpickled tree = unpickle(pickle, kStateDictGlobals, where);
+  if (pickle_end) *pickle_end = tree.end_offset();
   return StateDictParser(where).parse(tree.root());
 }
 
 Checkpoint read_torch_bin_buffer(const void* data, size_t nbytes, const std::string& where) {
-  check_magic(static_cast<const uint8_t*>(data), nbytes, where);
+  const uint8_t* bytes = static_cast<const uint8_t*>(data);
+  if (is_torch_legacy(bytes, nbytes)) return read_torch_legacy_buffer(bytes, nbytes, where);
+  check_zip_magic(bytes, nbytes, where);
   zip_error_t err;
   zip_error_init(&err);
   zip_source_t* src = zip_source_buffer_create(data, nbytes, 0, &err);
@@ -397,13 +419,26 @@ Checkpoint read_torch_bin_buffer(const void* data, size_t nbytes, const std::str
 Checkpoint read_torch_bin(const std::string& path) {
   uint8_t head[4] = {};
   size_t n = 0;
-  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
-    n = std::fread(head, 1, sizeof head, f);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  BERTC_CHECK(f != nullptr, path, ": cannot open for reading: ", std::strerror(errno));
+  n = std::fread(head, 1, sizeof head, f);
+  if (is_torch_legacy(head, n)) {
+    // The legacy layout is one stream of pickles and storages: read it whole (its storages are
+    // copied out again, aligned, so the peak is twice the file).
+    std::string bytes;
+    bool ok = std::fseek(f, 0, SEEK_END) == 0;
+    long size = ok ? std::ftell(f) : -1;
+    ok = size >= 0 && std::fseek(f, 0, SEEK_SET) == 0;
+    if (ok) {
+      bytes.resize(static_cast<size_t>(size));
+      ok = std::fread(bytes.data(), 1, bytes.size(), f) == bytes.size();
+    }
     std::fclose(f);
-  } else {
-    BERTC_FAIL(path, ": cannot open for reading");
+    BERTC_CHECK(ok, path, ": cannot read the file");
+    return read_torch_legacy_buffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
   }
-  check_magic(head, n, path);
+  std::fclose(f);
+  check_zip_magic(head, n, path);
   int code = 0;
   zip_t* archive = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
   BERTC_CHECK(archive != nullptr, path, ": not a readable zip archive: ", zip_error_text(code));

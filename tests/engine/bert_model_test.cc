@@ -31,7 +31,7 @@ std::unique_ptr<BertModel> make_model(const BertConfig& c, bool pooler = true, i
   BackendOptions bo;
   bo.max_tokens = max_tokens;
   bo.max_seqs = max_tokens;
-  bo.threads = 2;
+  bo.threads = 1;  // tiny model; tests share the machine
   return std::make_unique<BertModel>(WeightSource::random(c, 1234, pooler), make_backend(bo), max_tokens);
 }
 

@@ -91,9 +91,9 @@ TEST_P(CudaModelTest, SequenceAloneMatchesInBatch) {
   batch.add(std::vector<int32_t>(40, 2924), {});
   alone.add(ids, {});
 
-  std::vector<float> in_batch(batch.num_tokens() * h), single(alone.num_tokens() * h);
-  model->backend().download_f32(model->encode(batch, model->num_layers()), in_batch.data());
-  model->backend().download_f32(model->encode(alone, model->num_layers()), single.data());
+  std::vector<float> in_batch, single;
+  model->to_host(model->encode(batch, model->num_layers()), in_batch);
+  model->to_host(model->encode(alone, model->num_layers()), single);
   const std::vector<float> slice(in_batch.begin() + batch.cu_seqlens[1] * h,
                                  in_batch.begin() + batch.cu_seqlens[2] * h);
   // f32: GEMM reordering over K <= 256 on values up to ~4: 1e-5. In 16 bits a reordered sum can

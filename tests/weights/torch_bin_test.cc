@@ -1,6 +1,6 @@
 // read_torch_bin on the tiny-pt fixture (every name, shape, dtype, first values; the tied decoder
-// weight) and on zips built here: shared storages, f16/bf16, deflate, and one test per hostile
-// input, each checking a one-line bertc::Error that names the file and the problem.
+// weight), on zips built here (shared storages, f16/bf16, deflate), on the legacy (pre-1.6) stream,
+// and one test per hostile input, each checking a one-line bertc::Error naming the file and problem.
 #include "weights/torch_bin.h"
 
 #include <gtest/gtest.h>
@@ -189,15 +189,7 @@ std::vector<ZipEntry> archive(const std::string& prefix, const std::string& pick
 }
 
 // One f32 tensor "w" of shape [2, 2] on storage "0", the shape most hostile tests start from.
-FakeTensor small_tensor() {
-  FakeTensor t;
-  t.name = "w";
-  t.key = "0";
-  t.storage_numel = 4;
-  t.shape = {2, 2};
-  t.stride = {2, 1};
-  return t;
-}
+FakeTensor small_tensor() { return FakeTensor{"w", "FloatStorage", "0", 4, 0, {2, 2}, {2, 1}, false}; }
 
 TEST(TorchBin, SharedStorageAtDifferentOffsetsDeflatedParameters) {
   std::filesystem::path path = testing::test_dir() / "shared.bin";
@@ -268,6 +260,36 @@ TEST(TorchBin, SizeOneAndEmptyDimensionsAreContiguousWhateverTheirStride) {
   ASSERT_EQ(ckpt.tensors.size(), 2u);
   EXPECT_EQ(floats(ckpt.tensors[0]), (std::vector<float>{1, 2, 3, 4}));
   EXPECT_EQ(ckpt.tensors[1].nbytes, 0u);
+}
+
+// A fuzz seed from tools/torch_bin_seeds.py without its first byte (the fuzzer's mode).
+std::string seed_file(const std::string& seed) {
+  std::ifstream in(std::string(BERTC_TEST_DATA) + "/../fuzz/corpus/torch_bin/" + seed, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_GT(bytes.size(), 1u) << seed;
+  return bytes.empty() ? bytes : bytes.substr(1);
+}
+
+// Files written by CPython's own pickler (protocols 2 and 4: FRAME, MEMOIZE, STACK_GLOBAL): zips
+// stored and deflated, and the legacy stream, all holding the same state dict.
+TEST(TorchBin, CPythonPickledArchivesAndLegacyStream) {
+  for (const char* seed : {"small_p2_stored_zip", "small_p2_deflated_zip", "small_p4_stored_zip",
+                           "small_p4_deflated_zip", "small_legacy"}) {
+    SCOPED_TRACE(seed);
+    std::string bytes = seed_file(seed);
+    Checkpoint ckpt = read_torch_bin_buffer(bytes.data(), bytes.size(), seed);
+    ASSERT_EQ(ckpt.tensors.size(), 4u);  // embeddings.position_ids (int64) is skipped
+    const CheckpointTensor& word = find(ckpt, "embeddings.word.weight");
+    EXPECT_EQ(word.shape, (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(floats(word), (std::vector<float>{0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(floats(find(ckpt, "embeddings.tail")), (std::vector<float>{6, 7, 8, 9}));
+    const CheckpointTensor& half = find(ckpt, "half.weight");
+    ASSERT_EQ(half.dtype, DType::kF16);
+    const uint16_t* h = static_cast<const uint16_t*>(half.data);
+    EXPECT_EQ(f16_to_f32(h[0]), 1.0f);
+    EXPECT_EQ(f16_to_f32(h[3]), 65504.0f);
+    EXPECT_EQ(find(ckpt, "decoder.weight").data, word.data);  // the same memoized tensor object
+  }
 }
 
 // ---- hostile inputs: one test each --------------------------------------------------------------
@@ -388,10 +410,10 @@ TEST(TorchBinHostile, TopLevelIsNotADict) {
 TEST(TorchBinHostile, NotAZip) {
   std::filesystem::path path = testing::test_dir() / "text.bin";
   std::ofstream(path) << "{\"not\": \"a model\"}\n";
-  expect_read_error(path, "not a zip archive, so not a torch.save file");
+  expect_read_error(path, "neither a zip archive nor a legacy torch pickle, so not a torch.save file");
   std::filesystem::path empty = testing::test_dir() / "empty.bin";
   std::ofstream{empty};
-  expect_read_error(empty, "not a zip archive");
+  expect_read_error(empty, "neither a zip archive nor a legacy torch pickle");
   expect_read_error((testing::test_dir() / "absent.bin").string(), "cannot open for reading");
 }
 
@@ -418,13 +440,58 @@ TEST(TorchBinHostile, CorruptedStorageFailsItsChecksum) {
   expect_read_error(path, "cannot read entry 'a/data/0'");
 }
 
-TEST(TorchBinHostile, LegacyFormat) {
+TEST(TorchBinHostile, LegacyFileReadFromDisk) {
+  // The legacy path of read_torch_bin (whole-file read) on the seed, then on a cut copy.
   std::filesystem::path path = testing::test_dir() / "legacy.bin";
-  // torch < 1.6 wrote pickles back to back, starting with the magic number as a LONG1.
-  std::ofstream(path, std::ios::binary) << std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
-  expect_read_error(path,
-                    "legacy (pre-1.6) torch format; re-save with torch.save(..., "
-                    "_use_new_zipfile_serialization=True) or convert to safetensors");
+  std::string bytes = seed_file("small_legacy");
+  std::ofstream(path, std::ios::binary) << bytes;
+  EXPECT_EQ(read_torch_bin(path).tensors.size(), 4u);
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() - 1);
+  expect_read_error(path, "truncated: storage '94245266029184' needs 4 elements, 31 bytes left");
+}
+
+TEST(TorchBinHostile, LegacyTruncatedAnywhere) {
+  std::string bytes = seed_file("small_legacy");
+  for (size_t n = 1; n < bytes.size(); ++n) {
+    expect_error([&] { read_torch_bin_buffer(bytes.data(), n, "legacy.bin"); }, "legacy.bin", "");
+  }
+}
+
+TEST(TorchBinHostile, LegacyWithoutMagic) {
+  std::string pickle = PickleBuilder().proto().integer(1001).stop().bytes();
+  expect_error([&] { read_torch_bin_buffer(pickle.data(), pickle.size(), "p.bin"); }, "p.bin",
+               "starts like a pickle but not with torch's legacy magic number");
+}
+
+TEST(TorchBinHostile, LegacyElementCountMismatch) {
+  std::string bytes = seed_file("small_legacy");
+  // The data section ends the file: 8 + 40 (10 floats), 8 + 8 (4 halves), 8 + 32 (4 longs).
+  size_t first_count = bytes.size() - 104;
+  ASSERT_EQ(bytes[first_count], 10);
+  bytes[first_count] = 11;
+  expect_error([&] { read_torch_bin_buffer(bytes.data(), bytes.size(), "l.bin"); }, "l.bin",
+               "storage '94245264211968' holds 11 elements; its tensors expect 10");
+}
+
+TEST(TorchBinHostile, LegacyBigEndian) {
+  std::string bytes = seed_file("small_legacy");
+  size_t at = bytes.find("little_endian");
+  ASSERT_NE(at, std::string::npos);
+  at = bytes.find('\x88', at);  // NEWTRUE after the key (and its BINPUT)
+  bytes[at] = '\x89';
+  expect_error([&] { read_torch_bin_buffer(bytes.data(), bytes.size(), "l.bin"); }, "l.bin",
+               "saved on a big-endian machine; only little-endian checkpoints are supported");
+}
+
+TEST(TorchBinHostile, LegacyStorageView) {
+  std::string bytes = seed_file("small_legacy");
+  // The first persistent id's view_metadata None, then TUPLE: make it an int (not a view tuple,
+  // but anything but None means a view). Pickles carry no lengths at protocol 2, so sizes may change.
+  size_t at = bytes.find("Nt");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 1, "K\x05");
+  expect_error([&] { read_torch_bin_buffer(bytes.data(), bytes.size(), "l.bin"); }, "l.bin",
+               "its storage is a view of another storage");
 }
 
 TEST(TorchBinHostile, BigEndianByteorder) {
