@@ -10,9 +10,10 @@ BUILD=${1:-build-gpu}
 JOBS=${JOBS:-$(nproc)}
 LOG=$BUILD/gpu_check
 SANITIZER=${SANITIZER:-$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)}
-# The CUDA test suites: every device test is instantiated as Cuda/<Suite>.<Test>/<dtype>, plus
-# the CUDA_CHECK message tests. (CudaBackendSelection is left out: it skips when a GPU is there.)
-TESTS='Cuda/*:CudaCheck.*'
+# The CUDA tests: this branch's suites are instantiated as Cuda/<Suite>.<Test>/<dtype>, the
+# backend tests shared with the CPU as <Prefix>/<Suite>.<Test>/cuda; plus the CUDA_CHECK message
+# tests. (CudaBackendSelection is left out: it skips when a GPU is there.)
+TESTS='Cuda/*:*/cuda:CudaCheck.*'
 declare -a SUMMARY
 
 step() {  # step NAME COMMAND...: runs it with its output in $LOG/NAME.log, records pass/fail
