@@ -24,7 +24,10 @@ constexpr bool kCudaBuilt = false;
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) {
   BERTC_FAIL("bertc was built without CUDA support (reconfigure with -DBERTC_CUDA=ON)");
 }
-int cuda_device_count() { return 0; }
+int cuda_device_count(std::string* why = nullptr) {
+  if (why) *why = "bertc was built without CUDA support";
+  return 0;
+}
 }  // namespace
 }  // namespace bertc
 #endif
@@ -40,8 +43,9 @@ Device resolve_device(std::string_view name) {
   if (name == "cuda") {
     BERTC_CHECK(kCudaBuilt, "--device cuda: bertc was built without CUDA support (reconfigure with "
                 "-DBERTC_CUDA=ON)");
-    BERTC_CHECK(cuda_device_available(), "--device cuda: no CUDA device is available (use "
-                "--device cpu or --device auto)");
+    std::string why;  // the CUDA runtime's reason, e.g. "CUDA driver version is insufficient"
+    BERTC_CHECK(cuda_device_count(&why) > 0, "--device cuda: no CUDA device found (", why,
+                "); use --device cpu or --device auto");
     return Device::kCuda;
   }
   if (name == "auto") {

@@ -66,6 +66,7 @@ int run_bench(const Args& args) {
   std::string model_path, random, shapes_spec = "1x8,1x128,8x128,32x128,1x512", device = "cpu";
   std::string dtype = "f32", format = "table";
   int threads = 0, reps = 10;
+  bool allow_tf32 = false;
   app.add_option("-m,--model", model_path, "a .bertc model")->group("Model");
   app.add_option("--random", random, "random weights in memory: bert-base | tiny")
       ->group("Model")->check(CLI::IsMember({"bert-base", "tiny"}));
@@ -77,6 +78,8 @@ int run_bench(const Args& args) {
   app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
   app.add_option("--dtype", dtype, "f32 | f16 | bf16 (f16/bf16: CUDA only)")
       ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
+      ->group("Device");
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
   if (!parse_args(app, args)) return 0;
   if (model_path.empty() == random.empty())
@@ -87,6 +90,7 @@ int run_bench(const Args& args) {
   BackendOptions bo;
   bo.device = resolve_device(device);
   bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
+  bo.allow_tf32 = allow_tf32;
   bo.threads = threads;
   for (const BenchShape& s : shapes) {
     bo.max_tokens = std::max(bo.max_tokens, s.batch * s.seq);

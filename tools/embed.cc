@@ -124,9 +124,9 @@ std::vector<EmbedInput> read_inputs(const std::string& path, bool jsonl) {
 int run_embed(const Args& args) {
   CLI::App app{"Sentence embeddings with a BERT model, in input order", "bertc embed"};
   std::string model_path = default_model_path(), input, input_format = "text", pool = "auto";
-  std::string on_long = "truncate", device = "cpu", out_path, format;
+  std::string on_long = "truncate", device = "cpu", dtype = "f32", out_path, format;
   std::vector<std::string> texts;
-  bool normalize = false, quiet = false;
+  bool normalize = false, quiet = false, allow_tf32 = false;
   int64_t layer = -1, max_length = 0, stride = 0, max_tokens = 8192;
   int threads = 0;
   app.add_option("texts", texts, "texts to embed (else -i FILE, else stdin; one per line)");
@@ -164,6 +164,10 @@ int run_embed(const Args& args) {
       ->group("Output");
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary line")->group("Output");
   app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
+  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16/bf16: CUDA only)")
+      ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
+      ->group("Device");
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
   app.add_option("--max-tokens", max_tokens, "tokens per packed batch (workspace size)")
       ->group("Device")->capture_default_str();
@@ -200,6 +204,8 @@ int run_embed(const Args& args) {
   auto file = ModelFile::open(model_path);
   BackendOptions bo;
   bo.device = resolve_device(device);
+  bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
+  bo.allow_tf32 = allow_tf32;
   bo.threads = threads;
   Embedder embedder(file, bo, max_tokens);
 
