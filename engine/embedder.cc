@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/make_backend.h"
+#include "engine/strings.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertc {
@@ -48,12 +49,7 @@ PoolMode pool_mode_from_config(const PoolingConfig& pooling, const std::string& 
 std::vector<PoolChoice> parse_pool_choices(const std::string& spec, bool normalize,
                                            const ModelFile& model) {
   std::vector<PoolChoice> out;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    if (comma == std::string::npos) comma = spec.size();
-    const std::string word = spec.substr(start, comma - start);
-    start = comma + 1;
+  for (const std::string& word : split_list(spec)) {
     PoolChoice c;
     c.normalize = normalize;
     if (word == "auto") {

@@ -12,6 +12,7 @@
 #include "engine/bert.h"
 #include "engine/error.h"
 #include "engine/make_backend.h"
+#include "engine/strings.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "weights/model_file.h"
@@ -25,13 +26,7 @@ struct BenchShape {
 
 std::vector<BenchShape> parse_shapes(const std::string& spec) {
   std::vector<BenchShape> out;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    if (comma == std::string::npos) comma = spec.size();
-    const std::string word = spec.substr(start, comma - start);
-    start = comma + 1;
-    BenchShape s;
+  for (const std::string& word : split_list(spec)) {
     char x = 0, extra = 0;
     long long b = 0, t = 0;
     if (std::sscanf(word.c_str(), "%lld%c%lld%c", &b, &x, &t, &extra) != 3 || x != 'x' || b < 1 || t < 1)

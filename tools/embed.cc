@@ -14,6 +14,7 @@
 #include "engine/embedder.h"
 #include "engine/error.h"
 #include "engine/make_backend.h"
+#include "engine/strings.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/output.h"
@@ -212,15 +213,11 @@ int run_embed(const Args& args) {
   EmbedOptions opt;
   // "tokens" asks for per-token states; the other words are pooling modes.
   std::string pool_modes;
-  for (size_t start = 0; start <= pool.size();) {
-    size_t comma = pool.find(',', start);
-    if (comma == std::string::npos) comma = pool.size();
-    const std::string word = pool.substr(start, comma - start);
+  for (const std::string& word : split_list(pool)) {
     if (word == "tokens")
       opt.token_states = true;
     else
       pool_modes += (pool_modes.empty() ? "" : ",") + word;
-    start = comma + 1;
   }
   if (!pool_modes.empty()) opt.pools = parse_pool_choices(pool_modes, normalize, *file);
   if (opt.token_states && fmt != OutputFormat::kJsonl)

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "bertc_version.h"
@@ -51,15 +52,12 @@ void print_help() {
 
 std::string default_model_path() {
   if (const char* env = std::getenv("BERTC_MODEL"); env && *env) return env;
-  std::string path;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
-    path.assign(xdg);
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    path.assign(home).append("/.local/share");
-  } else {
-    path.assign(".");
-  }
-  return path.append("/bertc/default.bertc");
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  const char* home = std::getenv("HOME");
+  const std::filesystem::path base = xdg && *xdg     ? std::filesystem::path(xdg)
+                                     : home && *home ? std::filesystem::path(home) / ".local/share"
+                                                     : std::filesystem::path(".");
+  return (base / "bertc" / "default.bertc").string();
 }
 
 }  // namespace bertc

@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/make_backend.h"
 #include "engine/word2vec.h"
+#include "engine/strings.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
 #include "weights/model_file.h"
@@ -43,10 +44,7 @@ TextModes::TextModes(const ModeOptions& options) : options_(options) {
     }
   }
   std::string bert_spec;
-  for (size_t start = 0; start <= spec.size();) {
-    size_t comma = std::min(spec.find(',', start), spec.size());
-    std::string word = spec.substr(start, comma - start);
-    start = comma + 1;
+  for (const std::string& word : split_list(spec)) {
     if (word == "w2v") {
       if (options.w2v_path.empty()) throw UsageError("mode w2v needs --w2v W2V.bertc");
     } else if (word == "pooled" || word == "mean" || word == "cls" || word == "max") {
