@@ -37,7 +37,9 @@ CpuBackend::CpuBackend(const BackendOptions& options) {
 }
 
 void CpuBackend::set_threads(int threads) {
-  threads_ = threads > 0 ? threads : omp_get_num_procs();
+  // OpenMP's own default, read once before anyone changes it: every core, or OMP_NUM_THREADS.
+  static const int default_threads = omp_get_max_threads();
+  threads_ = threads > 0 ? threads : default_threads;
   omp_set_num_threads(threads_);
   // Eigen stays single-threaded: cpu::gemm runs Eigen per tile inside its own OpenMP loop, so
   // that every row gets the same bits whatever the batch size or thread count (kernels/cpu/gemm.cc).

@@ -13,8 +13,8 @@ class CpuBackend final : public Backend {
   Device device() const override { return Device::kCpu; }
   const char* name() const override { return "cpu"; }
   DType compute_dtype() const override { return DType::kF32; }
-  // threads <= 0 means every core. Sets the OpenMP team size of the calling thread, which is
-  // the thread that runs the forward pass.
+  // threads <= 0 means OpenMP's default (every core, or $OMP_NUM_THREADS when set). Sets the
+  // OpenMP team size of the calling thread, which is the thread that runs the forward pass.
   void set_threads(int threads) override;
   void synchronize() override {}
   Buffer allocate(size_t nbytes) override;

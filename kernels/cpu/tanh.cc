@@ -4,10 +4,13 @@
 
 #include <cmath>
 
+#include "kernels/cpu/vec.h"
+
 namespace bertc::cpu {
 
 void tanh(float* x, int64_t n) {
-#pragma omp parallel for schedule(static)
+  // A libm tanh costs ~20 streaming elements, hence the lower threshold for a thread team.
+#pragma omp parallel for schedule(static) if (n >= kMinParallelFloats / 16)
   for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
 }
 

@@ -63,8 +63,9 @@ inline void layer_norm_row(float* v, const float* gamma, const float* beta, floa
 
 // exp(x) from arithmetic only, so loops over it vectorize (std::exp is a libm call without
 // -ffast-math). x = k ln2 + r with |r| <= ln2/2 (Cody-Waite two-part ln2), e^r by its degree-6
-// Taylor polynomial (truncation < 2e-8 relative), 2^k built in the exponent bits. Max error about
-// 2 ulp for x in [-87.3, 88]; below it returns 0 (no denormals), above +inf, NaN stays NaN.
+// Taylor polynomial (truncation < 2e-8 relative), 2^k built in the exponent bits. Within 2.8 ulp
+// of exp for x in [-87.3, 88] (measured against double exp on every 7th float); below it returns
+// 0 (no denormals), above +inf, NaN stays NaN.
 // Callers pass x <= 0 (softmax after the max shift, -z^2 in erf).
 inline float fast_exp(float x) {
   const float kLog2e = 1.44269504088896341f;
