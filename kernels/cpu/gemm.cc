@@ -24,6 +24,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -108,7 +109,14 @@ void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int
 
 void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
           int64_t k) {
-  if (has_avx512()) return gemm_avx512(x, w, bias, y, n, m, k);
+  // BERTC_GEMM=eigen keeps the Eigen path on an AVX-512 CPU: for side-by-side timings and to
+  // rule the hand-written kernel out when chasing a difference. Read once: a process never
+  // mixes the two paths' bits.
+  static const bool avx512 = [] {
+    const char* env = std::getenv("BERTC_GEMM");
+    return has_avx512() && !(env && std::strcmp(env, "eigen") == 0);
+  }();
+  if (avx512) return gemm_avx512(x, w, bias, y, n, m, k);
   gemm_eigen(x, w, bias, y, n, m, k);
 }
 
