@@ -20,7 +20,9 @@
 
 // GCC 12 reports Eigen 3.4's AVX-512 transpose in gemm_pack_lhs (_mm512_undefined_ps operands)
 // as maybe-uninitialized: a known false positive inside headers we do not own.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
 
 #include <algorithm>

@@ -14,7 +14,9 @@
 // below only change which elements are computed together, never how one is computed.
 // GCC 12 flags the _mm256_undefined_pd operand inside _mm512_extractf64x4_pd as
 // maybe-uninitialized: a false positive in the compiler's own header (it is never read).
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
