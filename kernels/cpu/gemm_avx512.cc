@@ -155,6 +155,10 @@ void block(const float* x, const float* w, const float* bias, float* y, int64_t 
             _mm_prefetch(reinterpret_cast<const char*>(w + (next_c + cc) * k + next_i0 + line * kLanes),
                          _MM_HINT_T1);
         const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+        // y's lines are written a few floats at a time; asking for them (for writing) one
+        // column group early hides the read-for-ownership of lines that are not cached yet.
+        if (last && c + kCols < c1)
+          for (int rr = 0; rr < rows; ++rr) __builtin_prefetch(y + (r + rr) * m + c + kCols, 1, 3);
         float* slot = blocked ? partial.data() + (r - r0) / kRows * kRows * kCols * kLanes : nullptr;
         kTiles[rows - 1][cols - 1](x + r * k, w + c * k, k, i0, i1, first, last, slot,
                                    bias ? bias + c : nullptr, y + r * m + c, m);
