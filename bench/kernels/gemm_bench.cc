@@ -6,16 +6,33 @@
 
 #include "kernels/cpu/gemm_paths.h"
 
+#include <new>
 #include <random>
 #include <vector>
 
 namespace bertc {
 namespace {
 
-std::vector<float> random_vec(int64_t n, unsigned seed) {
+// 64-byte aligned storage, as the engine's buffers and .bertc tensors are: std::vector's 16-byte
+// alignment would split every AVX-512 load of a row across two cache lines.
+template <typename T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <typename U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+  bool operator==(const Aligned64&) const { return true; }
+};
+using Floats = std::vector<float, Aligned64<float>>;
+
+Floats random_vec(int64_t n, unsigned seed) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
+  Floats v(n);
   for (float& x : v) x = dist(gen);
   return v;
 }
@@ -28,7 +45,7 @@ void bm_gemm(benchmark::State& state) {
   }
   const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
   const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
-  std::vector<float> y(n * m);
+  Floats y(n * m);
   for (auto _ : state) {
     Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k);
     benchmark::DoNotOptimize(y.data());
