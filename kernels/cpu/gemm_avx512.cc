@@ -32,7 +32,7 @@ namespace {
 constexpr int kRows = 4;              // micro-tile rows (x rows)
 constexpr int kCols = 6;              // micro-tile columns (w rows): 24 accumulators + 6 + 1 zmm
 constexpr int64_t kLanes = 16;        // floats per zmm register
-constexpr int64_t kKBlock = 768;      // K per pass: 6 w rows of it (18 KB) stay in L1
+constexpr int64_t kKBlock = 1024;     // K per pass: 6 w rows of it (24 KB) stay in L1
 constexpr int64_t kXBlockFloats = 192 * 1024;  // a row block of x (768 KB) stays in L2
 constexpr int64_t kColChunk = 16 * kCols;      // 96 output columns per task: 8 tasks at m = 768
 

@@ -60,7 +60,7 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmShape{7, 3, 769, true}, GemmShape{37, 7, 1, true},
                       GemmShape{37, 769, 37, false}, GemmShape{769, 37, 7, true},
                       GemmShape{5, 4, 0, true}, GemmShape{0, 7, 7, true},
-                      // K past one 768 block, with a tail of 1: accumulators parked between blocks
+                      // K past one 1024-wide K block (gemm_avx512.cc) with a tail of 1: accumulators parked
                       GemmShape{7, 37, 1537, true}, GemmShape{769, 7, 769, false},
                       // BERT: QKV / attention output / FFN in / FFN out at T = 1, 7, 128, 512
                       GemmShape{1, 2304, 768, true}, GemmShape{7, 768, 768, true},
