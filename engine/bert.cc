@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <span>
 
 #include "engine/error.h"
 
@@ -92,10 +94,16 @@ WeightSource WeightSource::random(const BertConfig& config, uint64_t seed, bool 
   // Uniform on [-a, a] with a = 0.02·sqrt(3) has HF's init standard deviation 0.02.
   const float a = 0.02f * std::sqrt(3.0f);
   for (const Expected& e : names) {
-    auto data = std::make_shared<std::vector<float>>(static_cast<size_t>(e.shape.numel()));
+    // Each tensor starts on a 64-byte boundary, as in a .bertc file (weights/FORMAT.md): the CPU
+    // gemm reads weight rows with 64-byte loads, and a misaligned row splits every one of them
+    // across two cache lines. The vector gets 15 spare floats to slide the start into place.
+    const size_t numel = static_cast<size_t>(e.shape.numel());
+    auto data = std::make_shared<std::vector<float>>(numel + 15);
+    const size_t skip = (64 - reinterpret_cast<uintptr_t>(data->data()) % 64) % 64 / sizeof(float);
+    const std::span<float> values(data->data() + skip, numel);
     const bool is_ln = e.name.find("LayerNorm") != std::string::npos;
     const bool is_gamma = is_ln && e.name.ends_with(".weight");
-    for (float& x : *data) {
+    for (float& x : values) {
       if (is_ln) {
         x = is_gamma ? 1.0f : 0.0f;
       } else {
@@ -104,7 +112,7 @@ WeightSource WeightSource::random(const BertConfig& config, uint64_t seed, bool 
       }
     }
     Tensor t;
-    t.data = data->data();
+    t.data = values.data();
     t.shape = e.shape;
     w.tensors_.emplace(e.name, t);
     w.owned_.push_back(std::move(data));

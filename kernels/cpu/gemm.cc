@@ -1,6 +1,9 @@
-// CPU gemm: Eigen's single-threaded GEMM on fixed tiles, the tiles spread over OpenMP threads.
-// Checked against kernels/ref/gemm.cc (rtol growing with k) and bitwise per row in the tests.
+// CPU gemm: the hand-written AVX-512 kernel (kernels/cpu/gemm_avx512.cc) where the CPU has it,
+// else Eigen's single-threaded GEMM on fixed tiles, the tiles spread over OpenMP threads.
+// Both are checked against kernels/ref/gemm.cc (rtol growing with k) and bitwise per row in the
+// tests.
 //
+// The Eigen path:
 // Why tiles instead of one Eigen product: Eigen picks its code path and K blocking from the
 // matrix sizes and its own thread count (n == 1 becomes a GEMV, leftover rows use other
 // micro-kernels, a multi-threaded product blocks K differently), so a row's bits would depend
@@ -13,13 +16,17 @@
 // This leans on Eigen 3.4's internals, so GemmInvariance (tests/kernels/gemm_test.cc) checks it
 // bitwise; it passes with Eigen built for AVX-512, AVX2 (-march=haswell) and plain SSE2.
 #include "kernels/gemm.h"
+#include "kernels/cpu/gemm_paths.h"
 
 // GCC 12 reports Eigen 3.4's AVX-512 transpose in gemm_pack_lhs (_mm512_undefined_ps operands)
 // as maybe-uninitialized: a known false positive inside headers we do not own.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -52,8 +59,8 @@ void gemm_small_m(const float* x, const float* w, const float* bias, float* y, i
 
 }  // namespace
 
-void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
-          int64_t k) {
+void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int64_t n,
+                int64_t m, int64_t k) {
   if (n == 0 || m == 0) return;
   if (k == 0) {
     for (int64_t r = 0; r < n; ++r)
@@ -100,6 +107,19 @@ void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n
       }
     }
   }
+}
+
+void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
+          int64_t k) {
+  // BERTC_GEMM=eigen keeps the Eigen path on an AVX-512 CPU: for side-by-side timings and to
+  // rule the hand-written kernel out when chasing a difference. Read once: a process never
+  // mixes the two paths' bits.
+  static const bool avx512 = [] {
+    const char* env = std::getenv("BERTC_GEMM");
+    return has_avx512() && !(env && std::strcmp(env, "eigen") == 0);
+  }();
+  if (avx512) return gemm_avx512(x, w, bias, y, n, m, k);
+  gemm_eigen(x, w, bias, y, n, m, k);
 }
 
 }  // namespace bertc::cpu
