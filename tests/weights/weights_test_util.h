@@ -32,6 +32,15 @@ class TempDir {
   }
   std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
   const std::string& path() const { return path_; }
+  // Writes `bytes` to a file in the directory and returns its path.
+  std::string write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(*this / name, std::ios::binary) << bytes;
+    return *this / name;
+  }
+  // Entries in the directory: tests assert that a failure leaves no output or temp file.
+  size_t count() const {
+    return static_cast<size_t>(std::distance(fs::directory_iterator(path_), fs::directory_iterator()));
+  }
 
  private:
   std::string path_;

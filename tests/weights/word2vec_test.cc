@@ -16,6 +16,7 @@
 #include "engine/error.h"
 #include "engine/word2vec.h"
 #include "weights/model_file.h"
+#include "weights/weights_test_util.h"
 
 namespace bertc {
 namespace {
@@ -76,24 +77,7 @@ std::string binary_record(const std::string& word, std::vector<float> values, bo
   return newline ? s + "\n" : s;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("bertc_w2v_test_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(file(name), std::ios::binary) << bytes;
-    return file(name);
-  }
-  size_t count() const { return std::distance(fs::directory_iterator(path_), fs::directory_iterator()); }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 TEST(Word2VecReader, BinaryAndTextAgreeOnGlove) {
   ReadResult bin = read_bytes(slurp(kGloveBin));
@@ -165,7 +149,7 @@ TEST(Word2VecReader, TruncatedEverywhereNeverCrashes) {
 
 TEST(Word2VecConvert, GloveBinaryRoundTripAndLookup) {
   TempDir dir;
-  std::string out = dir.file("glove.bertc");
+  std::string out = dir / "glove.bertc";
   Word2VecConvertOptions opt;
   opt.quiet = true;
   Word2VecConvertStats stats = convert_word2vec(kGloveBin, out, opt);
@@ -194,9 +178,9 @@ TEST(Word2VecConvert, LimitF16AndNormalize) {
   opt.limit = 100;
   opt.dtype = DType::kF16;
   opt.normalize = true;
-  Word2VecConvertStats stats = convert_word2vec(kGloveTxt, dir.file("g.bertc"), opt);
+  Word2VecConvertStats stats = convert_word2vec(kGloveTxt, dir / "g.bertc", opt);
   EXPECT_EQ(stats.records, 100);
-  Word2Vec w2v = Word2Vec::open(dir.file("g.bertc"));
+  Word2Vec w2v = Word2Vec::open(dir / "g.bertc");
   EXPECT_EQ(w2v.count(), 100);
   EXPECT_EQ(w2v.dtype(), DType::kF16);
   EXPECT_TRUE(w2v.normalized());
@@ -216,11 +200,11 @@ TEST(Word2VecConvert, DuplicatesKeepFirstAndAreCounted) {
   std::string in = dir.write("dup.txt", "a 1 0\nb 0 1\na 5 5\nc 1 1\nb 9 9\n");
   Word2VecConvertOptions opt;
   opt.quiet = true;
-  Word2VecConvertStats stats = convert_word2vec(in, dir.file("dup.bertc"), opt);
+  Word2VecConvertStats stats = convert_word2vec(in, dir / "dup.bertc", opt);
   EXPECT_EQ(stats.records, 5);
   EXPECT_EQ(stats.words, 3);
   EXPECT_EQ(stats.duplicates, 2);
-  Word2Vec w2v = Word2Vec::open(dir.file("dup.bertc"));
+  Word2Vec w2v = Word2Vec::open(dir / "dup.bertc");
   std::vector<float> v(2);
   w2v.vector(w2v.find("a"), v.data());
   EXPECT_EQ(v, (std::vector<float>{1, 0}));
@@ -234,7 +218,7 @@ TEST(Word2VecConvert, NonFiniteRejectedUnlessAllowed) {
   Word2VecConvertOptions opt;
   opt.quiet = true;
   try {
-    convert_word2vec(in, dir.file("nan.bertc"), opt);
+    convert_word2vec(in, dir / "nan.bertc", opt);
     FAIL() << "NaN accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
@@ -242,7 +226,7 @@ TEST(Word2VecConvert, NonFiniteRejectedUnlessAllowed) {
   }
   EXPECT_EQ(dir.count(), 1u);  // only the input: no output, no temp file
   opt.allow_nonfinite = true;
-  EXPECT_EQ(convert_word2vec(in, dir.file("nan.bertc"), opt).nonfinite, 1);
+  EXPECT_EQ(convert_word2vec(in, dir / "nan.bertc", opt).nonfinite, 1);
 }
 
 TEST(Word2VecConvert, MalformedInputLeavesNothingBehind) {
@@ -256,7 +240,7 @@ TEST(Word2VecConvert, MalformedInputLeavesNothingBehind) {
   };
   for (const auto& [bytes, message] : cases) {
     std::string in = dir.write("bad.bin", bytes);
-    std::string out = dir.file("bad.bertc");
+    std::string out = dir / "bad.bertc";
     Word2VecConvertOptions opt;
     opt.quiet = true;
     try {
@@ -268,8 +252,8 @@ TEST(Word2VecConvert, MalformedInputLeavesNothingBehind) {
     EXPECT_EQ(dir.count(), 1u) << message;
   }
   Word2VecConvertOptions opt;
-  EXPECT_THROW(convert_word2vec(dir.file("missing.bin"), dir.file("x.bertc"), opt), Error);
-  EXPECT_THROW(convert_word2vec(BERTC_TEST_DATA, dir.file("x.bertc"), opt), Error);
+  EXPECT_THROW(convert_word2vec(dir / "missing.bin", dir / "x.bertc", opt), Error);
+  EXPECT_THROW(convert_word2vec(BERTC_TEST_DATA, dir / "x.bertc", opt), Error);
 }
 
 }  // namespace
