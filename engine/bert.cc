@@ -138,6 +138,15 @@ BertConfig bert_base_config() {
   return c;
 }
 
+BertConfig bert_tiny_config() {
+  BertConfig c = bert_base_config();
+  c.hidden_size = 128;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 512;
+  return c;
+}
+
 void check_supported(const BertConfig& c, const std::string& origin) {
   BERTC_CHECK(c.hidden_act == "gelu", origin, ": hidden_act '", c.hidden_act,
               "' is not supported (bertc runs BERT's exact erf 'gelu' only)");

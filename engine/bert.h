@@ -40,6 +40,8 @@ class WeightSource {
 
 // bert-base-uncased's shape (vocab 30522, H 768, 12 layers, 12 heads, I 3072, 512 positions).
 BertConfig bert_base_config();
+// The tiny reference models' shape (tests/data/models/tiny-st): H 128, 2 layers, 2 heads, I 512.
+BertConfig bert_tiny_config();
 
 // Throws unless the forward pass below computes exactly what HF's BertModel computes for this
 // config: exact erf GELU, absolute positions, H divisible by NH, positive sizes.

@@ -42,17 +42,6 @@ double peak_rss_mb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-BertConfig tiny_config() {
-  BertConfig c;
-  c.vocab_size = 30522;
-  c.hidden_size = 128;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 512;
-  c.max_position_embeddings = 512;
-  c.type_vocab_size = 2;
-  return c;
-}
 
 }  // namespace
 
@@ -93,7 +82,7 @@ int run_bench(const Args& args) {
   }
   const WeightSource weights =
       random.empty() ? WeightSource::from_file(ModelFile::open(model_path))
-                     : WeightSource::random(random == "tiny" ? tiny_config() : bert_base_config(), 42);
+                     : WeightSource::random(random == "tiny" ? bert_tiny_config() : bert_base_config(), 42);
   BertModel model(weights, make_backend(bo), bo.max_tokens);
   const BertConfig& c = model.config();
 
