@@ -61,12 +61,7 @@ void gemm_small_m(const float* x, const float* w, const float* bias, float* y, i
 
 void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int64_t n,
                 int64_t m, int64_t k) {
-  if (n == 0 || m == 0) return;
-  if (k == 0) {
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < m; ++c) y[r * m + c] = bias ? bias[c] : 0.0f;
-    return;
-  }
+  if (gemm_degenerate(bias, y, n, m, k)) return;
   if (m < kSmallM) return gemm_small_m(x, w, bias, y, n, m, k);
   // Eigen must never fork on its own: a team of one thread (OMP_DYNAMIC, thread limits) would
   // otherwise let it block K for several threads and change the bits.

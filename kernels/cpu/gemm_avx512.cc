@@ -176,12 +176,7 @@ bool has_avx512() {
 
 void gemm_avx512(const float* x, const float* w, const float* bias, float* y, int64_t n,
                  int64_t m, int64_t k) {
-  if (n == 0 || m == 0) return;
-  if (k == 0) {
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < m; ++c) y[r * m + c] = bias ? bias[c] : 0.0f;
-    return;
-  }
+  if (gemm_degenerate(bias, y, n, m, k)) return;
   // Tasks are (row block, column chunk) pairs: at batch 1 the column chunks keep every core
   // busy (each streams its own share of w once), at large batch the row blocks do.
   const int64_t block_rows =

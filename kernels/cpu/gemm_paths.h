@@ -12,6 +12,15 @@ namespace bertc::cpu {
 void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
                 int64_t k);
 
+// Handles the shapes with nothing to multiply (n or m zero: no output; k zero: y = bias or 0)
+// and returns true; both paths start with it so they agree on edge cases.
+inline bool gemm_degenerate(const float* bias, float* y, int64_t n, int64_t m, int64_t k) {
+  if (n != 0 && m != 0 && k != 0) return false;
+  for (int64_t r = 0; r < n && k == 0; ++r)
+    for (int64_t c = 0; c < m; ++c) y[r * m + c] = bias ? bias[c] : 0.0f;
+  return true;
+}
+
 // True when this CPU runs gemm_avx512 (AVX-512F, checked once with __builtin_cpu_supports).
 bool has_avx512();
 
