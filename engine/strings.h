@@ -1,7 +1,8 @@
-// Small string helpers shared by option parsers.
+// Small string helpers shared by option parsers and error messages.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,13 @@ inline std::vector<std::string> split_list(std::string_view spec, char sep = ','
     if (end == spec.size()) return out;
     start = end + 1;
   }
+}
+
+// {768, 3072} -> "[768, 3072]", as shapes appear in error messages and `bertc inspect`.
+inline std::string shape_str(const std::vector<int64_t>& dims) {
+  std::string out = "[";
+  for (size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
+  return out + "]";
 }
 
 }  // namespace bertc

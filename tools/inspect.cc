@@ -5,18 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/strings.h"
 #include "tools/args.h"
 #include "weights/model_file.h"
 #include "weights/model_meta.h"
 
 namespace bertc {
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 double megabytes(uint64_t nbytes) { return static_cast<double>(nbytes) / 1e6; }
 

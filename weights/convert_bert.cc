@@ -11,6 +11,7 @@
 
 #include "bertc_version.h"
 #include "engine/error.h"
+#include "engine/strings.h"
 #include "weights/bert_names.h"
 #include "weights/checkpoint.h"
 #include "weights/hf_folder.h"
@@ -18,12 +19,6 @@
 
 namespace bertc {
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 float load_as_f32(const unsigned char* p, DType t) {
   if (t == DType::kF32) {

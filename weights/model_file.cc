@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/strings.h"
 #include "weights/bert_names.h"
 #include "weights/format.h"
 #include "weights/hash.h"
@@ -42,12 +43,6 @@ int64_t TensorInfo::numel() const {
 }
 
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 // Reads fixed-size fields from the table, refusing to step past its end.
 class Cursor {

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "engine/error.h"
+#include "engine/strings.h"
 #include "weights/pickle.h"
 
 namespace bertc {
@@ -64,12 +65,6 @@ constexpr uint64_t kMaxDeflateRatio = 1100;
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string shape_str(const std::vector<int64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += str_cat(i ? ", " : "", dims[i]);
-  return s + "]";
 }
 
 // ---- data.pkl -> TorchTensorRecords -----------------------------------------------------------

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "engine/error.h"
+#include "engine/strings.h"
 #include "weights/model_file.h"
 #include "weights/writer.h"
 
@@ -440,11 +441,6 @@ void validate_word2vec(const Word2VecInfo& info, size_t num_tensors,
                   info.dim <= kW2vMaxDim,
               name, ": word2vec config has count ", info.count, " and dim ", info.dim,
               ", expected count >= 1 and dim in 1..", kW2vMaxDim);
-  auto shape_str = [](const std::vector<int64_t>& s) {
-    std::string out = "[";
-    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-  };
   // shape: the expected shape; a -1 entry matches any size.
   auto expect = [&](std::string_view tname, DType dtype, DType alt_dtype,
                     std::vector<int64_t> shape) -> const TensorInfo& {
