@@ -30,11 +30,6 @@ constexpr Ignore kIgnored[] = {
     {"cls.", true, "pretraining heads, unused for embeddings"},
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
-
 }  // namespace
 
 std::vector<ExpectedTensor> expected_bert_tensors(const BertConfig& c) {
@@ -71,7 +66,7 @@ std::vector<ExpectedTensor> expected_bert_tensors(const BertConfig& c) {
 MappedName map_bert_name(std::string_view source) {
   MappedName m;
   for (const Ignore& ig : kIgnored) {
-    if (ig.is_prefix ? starts_with(source, ig.prefix_or_suffix) : ends_with(source, ig.prefix_or_suffix)) {
+    if (ig.is_prefix ? source.starts_with(ig.prefix_or_suffix) : source.ends_with(ig.prefix_or_suffix)) {
       m.action = MappedName::kIgnore;
       m.reason = ig.reason;
       return m;
@@ -79,10 +74,10 @@ MappedName map_bert_name(std::string_view source) {
   }
   std::string_view rest = source;
   for (std::string_view p : kStripPrefixes)
-    if (starts_with(rest, p)) rest.remove_prefix(p.size());
+    if (rest.starts_with(p)) rest.remove_prefix(p.size());
   m.name = std::string(rest);
   for (const Rule& r : kSuffixRenames) {
-    if (ends_with(rest, r.from)) {
+    if (rest.ends_with(r.from)) {
       m.name = std::string(rest.substr(0, rest.size() - r.from.size())) + std::string(r.to);
       break;
     }

@@ -63,10 +63,6 @@ constexpr uint64_t kMaxPickleBytes = 64ull << 20;
 // Deflate cannot expand data more than ~1032x; an entry claiming more lies about its size.
 constexpr uint64_t kMaxDeflateRatio = 1100;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // ---- data.pkl -> TorchTensorRecords -----------------------------------------------------------
 
 class StateDictParser {
@@ -303,7 +299,7 @@ struct LoadedStorage {
 };
 
 bool is_index_buffer(const std::string& name) {
-  return ends_with(name, "position_ids") || ends_with(name, "token_type_ids");
+  return name.ends_with("position_ids") || name.ends_with("token_type_ids");
 }
 
 Checkpoint read_archive(const TorchZip& zip) {
