@@ -1,17 +1,55 @@
 // Test helpers shared by every bertc test: elementwise closeness with a full report of the worst
-// element, and seeded random fills (tests are reproducible: same seed, same inputs).
+// element, seeded random fills (tests are reproducible: same seed, same inputs), whole-file reads
+// and the one way tests run the built bertc binary.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
+#include <string>
 #include <vector>
 
 namespace bertc::test {
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `bertc ARGS` (ARGS already shell-quoted) with stdin from the file `stdin_path`. stdout and
+// stderr go through files in a fresh directory, so tests that ctest runs in parallel never share them.
+inline CliResult run_bertc_args(const std::string& args, const std::string& stdin_path = "/dev/null") {
+  std::string dir = (std::filesystem::temp_directory_path() / "bertc_cli_XXXXXX").string();
+  if (!::mkdtemp(dir.data())) return {};
+  const std::string out = dir + "/out", err = dir + "/err";
+  std::string cmd = "'";
+  cmd.append(BERTC_BINARY).append("' ").append(args);
+  cmd.append(" < '").append(stdin_path).append("' > '").append(out).append("' 2> '").append(err).append("'");
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return r;
+}
 
 // Checks |got[i] - want[i]| <= atol + rtol * |want[i]| for EVERY i (a NaN or inf fails unless
 // both sides are the same inf). On failure reports the first failing index, the number of

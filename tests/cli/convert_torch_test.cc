@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "tests/weights/torch_bin_builder.h"
 
 namespace bertc {
@@ -17,29 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::FakeTensor;
 using testing::PickleBuilder;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Runs the built bertc with `args` (already shell-safe: test paths only), capturing both streams.
-RunResult run_bertc(const std::string& args, const fs::path& dir) {
-  fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  std::string cmd = std::string(BERTC_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
-  int status = std::system(cmd.c_str());
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
 
 // A model folder with tiny-pt's config and vocab and the given pytorch_model.bin entries.
 fs::path model_folder(const fs::path& dir, const std::vector<testing::ZipEntry>& entries) {
@@ -54,7 +32,7 @@ fs::path model_folder(const fs::path& dir, const std::vector<testing::ZipEntry>&
 
 void expect_clean_failure(const fs::path& dir, const fs::path& folder, const std::string& problem) {
   fs::path output = dir / "out.bertc";
-  RunResult r = run_bertc("convert " + folder.string() + " -o " + output.string() + " -q", dir);
+  test::CliResult r = test::run_bertc_args("convert " + folder.string() + " -o " + output.string() + " -q");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.out, "");
   std::string want_start = "bertc: error: " + (folder / "pytorch_model.bin").string() + ": ";
@@ -69,9 +47,8 @@ void expect_clean_failure(const fs::path& dir, const fs::path& folder, const std
 TEST(ConvertTorchCli, TinyPtConverts) {
   fs::path dir = testing::test_dir();
   fs::path output = dir / "tiny.bertc";
-  RunResult r = run_bertc(std::string("convert ") + BERTC_TEST_DATA + "/models/tiny-pt/model -o " +
-                              output.string() + " -q",
-                          dir);
+  test::CliResult r = test::run_bertc_args(std::string("convert ") + BERTC_TEST_DATA + "/models/tiny-pt/model -o " +
+                              output.string() + " -q");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "");  // -q

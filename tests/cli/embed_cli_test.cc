@@ -84,7 +84,7 @@ TEST(EmbedCli, NpyPerModeAndTsvAgreeWithJsonl) {
   }
   const auto tsv_file = run_bertc("embed" + args + "--pool mean -o '" + (dir / "out.tsv").string() + "'");
   ASSERT_EQ(tsv_file.exit_code, 0) << tsv_file.err;
-  EXPECT_EQ(testing::slurp(dir / "out.tsv"), t.out);
+  EXPECT_EQ(testing::read_file(dir / "out.tsv"), t.out);
 }
 
 TEST(EmbedCli, JsonlInputsPairsAndIds) {

@@ -1,7 +1,6 @@
 // bertc tokenize, run as a user would: exit codes, one-line errors on stderr, and stdout that is
 // diffable with the fixtures (--jsonl on cases.jsonl reproduces its tokens and ids byte for byte).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,21 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "test_util.h"
 
 namespace bertc {
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_file;
 
 std::string temp_path(const std::string& name) {
   // The pid keeps test processes that ctest runs in parallel off each other's files.
@@ -39,12 +29,8 @@ std::string temp_path(const std::string& name) {
 std::string vocab_path() { return std::string(BERTC_TEST_DATA) + "/models/tiny-st/model/vocab.txt"; }
 
 // Runs `bertc tokenize ARGS` with stdin from `stdin_path` (or empty).
-CliRun run_tokenize(const std::string& args, const std::string& stdin_path = "/dev/null") {
-  const std::string out = temp_path("stdout"), err = temp_path("stderr");
-  const std::string cmd = std::string("'") + BERTC_BINARY + "' tokenize " + args + " < '" +
-                          stdin_path + "' > '" + out + "' 2> '" + err + "'";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+test::CliResult run_tokenize(const std::string& args, const std::string& stdin_path = "/dev/null") {
+  return test::run_bertc_args("tokenize " + args, stdin_path);
 }
 
 std::string write_input(const std::string& name, const std::string& bytes) {
@@ -56,7 +42,7 @@ std::string write_input(const std::string& name, const std::string& bytes) {
 size_t line_count(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(TokenizeCli, TextArguments) {
-  const CliRun r = run_tokenize("--vocab '" + vocab_path() + "' 'Hello, how are you?' 'He is sitting near the river bank'");
+  const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "' 'Hello, how are you?' 'He is sitting near the river bank'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "hello , how are you ?\t101 7592 1010 2129 2024 2017 1029 102\n"
@@ -66,9 +52,9 @@ TEST(TokenizeCli, TextArguments) {
 
 TEST(TokenizeCli, JsonlReproducesCasesFile) {
   const std::string cases = std::string(BERTC_TEST_DATA) + "/tokenizer/cases.jsonl";
-  const CliRun r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl --max-length 0", cases);
+  const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl --max-length 0", cases);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream want_lines(slurp(cases)), got_lines(r.out);
+  std::istringstream want_lines(read_file(cases)), got_lines(r.out);
   std::string want, got;
   size_t n = 0, mismatches = 0;
   while (std::getline(want_lines, want)) {
@@ -92,9 +78,9 @@ TEST(TokenizeCli, JsonlReproducesCasesFile) {
 
 TEST(TokenizeCli, JsonlPairsAndTruncationReport) {
   const std::string pairs = std::string(BERTC_TEST_DATA) + "/tokenizer/pairs.jsonl";
-  const CliRun full = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", pairs);
+  const test::CliResult full = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", pairs);
   ASSERT_EQ(full.exit_code, 0) << full.err;
-  std::istringstream want_lines(slurp(pairs)), got_lines(full.out);
+  std::istringstream want_lines(read_file(pairs)), got_lines(full.out);
   std::string want, got;
   size_t over_12 = 0;
   while (std::getline(want_lines, want) && std::getline(got_lines, got)) {
@@ -105,7 +91,7 @@ TEST(TokenizeCli, JsonlPairsAndTruncationReport) {
     EXPECT_EQ(g["tokens_b"], w["tokens_b"]);
     over_12 += w["ids"].size() > 12;
   }
-  const CliRun cut = run_tokenize("--vocab '" + vocab_path() + "' --jsonl --max-length 12", pairs);
+  const test::CliResult cut = run_tokenize("--vocab '" + vocab_path() + "' --jsonl --max-length 12", pairs);
   ASSERT_EQ(cut.exit_code, 0) << cut.err;
   EXPECT_EQ(line_count(cut.out), 50u);
   std::istringstream cut_lines(cut.out);
@@ -118,29 +104,29 @@ TEST(TokenizeCli, JsonlPairsAndTruncationReport) {
 
 TEST(TokenizeCli, InvalidUtf8NamesLineAndByte) {
   const std::string in = write_input("bad_utf8.txt", "fine\nab\xC0\xAF" "cd\nlater\n");
-  const CliRun r = run_tokenize("--vocab '" + vocab_path() + "'", in);
+  const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "'", in);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "bertc: error: stdin line 2: invalid UTF-8 at byte offset 2 (overlong encoding)\n");
-  const CliRun replaced = run_tokenize("--vocab '" + vocab_path() + "' --utf8-errors replace", in);
+  const test::CliResult replaced = run_tokenize("--vocab '" + vocab_path() + "' --utf8-errors replace", in);
   EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
   EXPECT_EQ(line_count(replaced.out), 3u);
   EXPECT_NE(replaced.out.find("\nabc ##d\t"), std::string::npos) << replaced.out;
-  const CliRun jsonl = run_tokenize("--vocab '" + vocab_path() + "' --jsonl",
+  const test::CliResult jsonl = run_tokenize("--vocab '" + vocab_path() + "' --jsonl",
                                  write_input("bad_utf8.jsonl", "{\"text\": \"x\xED\xA0\x80\"}\n"));
   EXPECT_EQ(jsonl.exit_code, 1);
   EXPECT_EQ(jsonl.err, "bertc: error: stdin line 1: invalid UTF-8 at byte offset 11 (UTF-16 surrogate)\n");
 }
 
 TEST(TokenizeCli, SpecialLiterals) {
-  const CliRun hf = run_tokenize("--vocab '" + vocab_path() + "' '[CLS] x' '[SEP]' '[a,b]'");
+  const test::CliResult hf = run_tokenize("--vocab '" + vocab_path() + "' '[CLS] x' '[SEP]' '[a,b]'");
   // A whole argument in brackets is text too, not a CLI11 list.
   EXPECT_EQ(hf.out, "[CLS] x\t101 101 1060 102\n[SEP]\t101 102 102\n[ a , b ]\t101 1031 1037 1010 1038 1033 102\n");
-  const CliRun text = run_tokenize("--vocab '" + vocab_path() + "' --special-as-text '[CLS] x'");
+  const test::CliResult text = run_tokenize("--vocab '" + vocab_path() + "' --special-as-text '[CLS] x'");
   EXPECT_EQ(text.out, "[ cl ##s ] x\t101 1031 18856 2015 1033 1060 102\n");
 }
 
 TEST(TokenizeCli, Cased) {
-  const CliRun r = run_tokenize("--vocab '" + vocab_path() + "' --cased 'Hello world'");
+  const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "' --cased 'Hello world'");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "[UNK] world\t101 100 2088 102\n");  // the uncased vocab has no "Hello"
 }
@@ -153,8 +139,8 @@ TEST(TokenizeCli, ModelFileMatchesVocab) {
                               "/models/tiny-st/model' -o '" + model + "'";
   ASSERT_EQ(std::system(convert.c_str()), 0);
   const std::string cases = std::string(BERTC_TEST_DATA) + "/tokenizer/cases.jsonl";
-  const CliRun by_model = run_tokenize("-m '" + model + "' --jsonl", cases);
-  const CliRun by_vocab = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", cases);
+  const test::CliResult by_model = run_tokenize("-m '" + model + "' --jsonl", cases);
+  const test::CliResult by_vocab = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", cases);
   EXPECT_EQ(by_model.exit_code, 0) << by_model.err;
   EXPECT_EQ(line_count(by_model.out), 3338u);
   EXPECT_EQ(by_model.out, by_vocab.out);
@@ -163,8 +149,8 @@ TEST(TokenizeCli, ModelFileMatchesVocab) {
 }
 
 TEST(TokenizeCli, UsageAndInputErrors) {
-  const auto one_line = [](const CliRun& r) { return line_count(r.err) == 1 && r.err.back() == '\n'; };
-  CliRun r = run_tokenize("--cased x");
+  const auto one_line = [](const test::CliResult& r) { return line_count(r.err) == 1 && r.err.back() == '\n'; };
+  test::CliResult r = run_tokenize("--cased x");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(one_line(r)) << r.err;
   r = run_tokenize("--vocab '" + vocab_path() + "' --utf8-errors ignore x");
@@ -193,7 +179,7 @@ TEST(TokenizeCli, UsageAndInputErrors) {
 }
 
 TEST(TokenizeCli, HelpListsGroupedOptions) {
-  const CliRun r = run_tokenize("--help");
+  const test::CliResult r = run_tokenize("--help");
   EXPECT_EQ(r.exit_code, 0);
   for (const char* s : {"Model:", "Tokenizer:", "Input:", "--max-length", "--utf8-errors", "=error"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "test_util.h"
 #include "weights/convert_bert.h"
 #include "weights/model_file.h"
 
@@ -46,34 +47,14 @@ inline std::shared_ptr<const ModelFile> converted(const std::string& hf_dir, con
   return ModelFile::open(converted_path(hf_dir, stem));
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_file;
 
 // Runs `bertc ARGS` (ARGS already shell-quoted) with optional stdin text.
-inline CommandResult run_bertc(const std::string& args, const std::string& stdin_text = "") {
+inline test::CliResult run_bertc(const std::string& args, const std::string& stdin_text = "") {
   static int counter = 0;
-  const auto base = scratch_dir() / ("cmd" + std::to_string(counter++));
-  {
-    std::ofstream in(base.string() + ".in", std::ios::binary);
-    in << stdin_text;
-  }
-  const std::string cmd = std::string("'") + BERTC_BINARY + "' " + args + " < '" + base.string() +
-                          ".in' > '" + base.string() + ".out' 2> '" + base.string() + ".err'";
-  const int status = std::system(cmd.c_str());
-  CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(base.string() + ".out");
-  r.err = slurp(base.string() + ".err");
-  return r;
+  const std::string in = (scratch_dir() / ("stdin" + std::to_string(counter++))).string();
+  std::ofstream(in, std::ios::binary) << stdin_text;
+  return test::run_bertc_args(args, in);
 }
 
 }  // namespace bertc::testing

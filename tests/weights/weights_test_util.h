@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +14,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "test_util.h"
 
 namespace bertc::testing {
 
@@ -52,12 +53,7 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   ASSERT_TRUE(out.good()) << path;
 }
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::read_file;
 
 template <typename T>
 std::string bytes_of(const std::vector<T>& v) {
@@ -166,10 +162,7 @@ struct TinyBert {
   }
 };
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
+using RunResult = test::CliResult;
 
 inline std::string shell_quote(const std::string& s) {
   std::string q = "'";
@@ -179,17 +172,9 @@ inline std::string shell_quote(const std::string& s) {
 
 // Runs the built bertc with `args`, capturing stdout and stderr.
 inline RunResult run_bertc(const std::vector<std::string>& args) {
-  TempDir io;
-  std::string cmd = shell_quote(BERTC_BINARY);
-  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
-  for (const std::string& a : args) cmd.append(" ").append(shell_quote(a));
-  cmd.append(" >").append(shell_quote(io / "out")).append(" 2>").append(shell_quote(io / "err"));
-  int status = std::system(cmd.c_str());
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(io / "out");
-  r.err = read_file(io / "err");
-  return r;
+  std::string quoted;
+  for (const std::string& a : args) quoted.append(" ").append(shell_quote(a));
+  return test::run_bertc_args(quoted);
 }
 
 inline size_t count_lines(const std::string& s) {

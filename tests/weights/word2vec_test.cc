@@ -26,12 +26,6 @@ namespace fs = std::filesystem;
 const std::string kGloveBin = std::string(BERTC_TEST_DATA) + "/glove/glove_twitter_25d.w2v.bin";
 const std::string kGloveTxt = std::string(BERTC_TEST_DATA) + "/glove/glove_twitter_25d.w2v.txt";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct Entry {
   std::string word;
@@ -78,10 +72,11 @@ std::string binary_record(const std::string& word, std::vector<float> values, bo
 }
 
 using testing::TempDir;
+using test::read_file;
 
 TEST(Word2VecReader, BinaryAndTextAgreeOnGlove) {
-  ReadResult bin = read_bytes(slurp(kGloveBin));
-  ReadResult txt = read_bytes(slurp(kGloveTxt));
+  ReadResult bin = read_bytes(read_file(kGloveBin));
+  ReadResult txt = read_bytes(read_file(kGloveTxt));
   EXPECT_TRUE(bin.binary);
   EXPECT_FALSE(txt.binary);
   ASSERT_EQ(bin.dim, 25);
@@ -99,7 +94,7 @@ TEST(Word2VecReader, BinaryAndTextAgreeOnGlove) {
 }
 
 TEST(Word2VecReader, HeaderlessTextLikeGlove) {
-  std::string txt = slurp(kGloveTxt);
+  std::string txt = read_file(kGloveTxt);
   ReadResult with = read_bytes(txt);
   ReadResult without = read_bytes(txt.substr(txt.find('\n') + 1));
   EXPECT_FALSE(without.binary);
@@ -159,7 +154,7 @@ TEST(Word2VecConvert, GloveBinaryRoundTripAndLookup) {
   Word2Vec w2v = Word2Vec::open(out);
   EXPECT_EQ(w2v.count(), 11925);
   EXPECT_EQ(w2v.dim(), 25);
-  ReadResult src = read_bytes(slurp(kGloveBin));
+  ReadResult src = read_bytes(read_file(kGloveBin));
   std::vector<float> v(25);
   for (size_t i = 0; i < src.entries.size(); i += 97) {
     int64_t row = w2v.find(src.entries[i].word);
@@ -190,7 +185,7 @@ TEST(Word2VecConvert, LimitF16AndNormalize) {
   for (float x : v) norm += double(x) * x;
   // f16 keeps 11 significant bits: each component is off by <= 2^-11 relative.
   EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-3);
-  ReadResult src = read_bytes(slurp(kGloveTxt));
+  ReadResult src = read_bytes(read_file(kGloveTxt));
   EXPECT_EQ(w2v.find(src.entries[99].word), 99);
   EXPECT_EQ(w2v.find(src.entries[100].word), -1);
 }
