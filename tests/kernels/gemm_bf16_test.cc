@@ -1,0 +1,130 @@
+// gemm_bf16: packing, each path vs ref (bf16-rounded inputs, double sums) at odd and BERT shapes,
+// and the batch invariance the engine needs (a row's bits do not depend on the other rows, their
+// number or the thread count). The AMX path runs only where the CPU and kernel allow it.
+#include "kernels/gemm_bf16.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <functional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "engine/dtype.h"
+#include "kernels/cpu/gemm_bf16_paths.h"
+#include "test_util.h"
+
+namespace bertc {
+namespace {
+
+// The inputs are exact in bf16 after rounding, and each product of two bf16 is exact in fp32:
+// what is left is fp32 summation error, as in gemm_test.cc (2e-6 * sqrt(k), ~30x eps * sqrt(k)).
+double gemm_tol(int64_t k) { return 2e-6 * std::sqrt(static_cast<double>(std::max<int64_t>(k, 1))); }
+
+using Path = std::function<void(const float*, const uint16_t*, const float*, float*, int64_t,
+                                int64_t, int64_t)>;
+
+// cpu::gemm_bf16 as dispatched, then each path on its own (they take x rounded and padded).
+std::vector<std::pair<const char*, Path>> paths() {
+  auto with_rounding = [](auto path) {
+    return [path](const float* x, const uint16_t* w, const float* bias, float* y, int64_t n,
+                  int64_t m, int64_t k) {
+      std::vector<uint16_t> xb(static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32)));
+      cpu::gemm_bf16_round_x(x, n, k, xb.data());
+      path(xb.data(), w, bias, y, n, m, k);
+    };
+  };
+  std::vector<std::pair<const char*, Path>> p = {
+      {"gemm_bf16", &cpu::gemm_bf16}, {"portable", with_rounding(&cpu::gemm_bf16_portable)}};
+  if (cpu::has_amx_bf16()) p.emplace_back("amx", with_rounding(&cpu::gemm_bf16_amx));
+  return p;
+}
+
+std::vector<uint16_t> pack(const std::vector<float>& w, int64_t m, int64_t k) {
+  std::vector<uint16_t> packed(static_cast<size_t>(gemm_bf16_packed_elems(m, k)), 0xffff);
+  gemm_bf16_pack(w.data(), m, k, packed.data());
+  return packed;
+}
+
+TEST(GemmBf16Pack, LayoutAndZeroPadding) {
+  const int64_t m = 37, k = 45;  // one padded column pair, one padded k tile
+  const auto w = test::random_floats(m * k, 7);
+  const auto packed = pack(w, m, k);
+  ASSERT_EQ(packed.size(), size_t{64 * 64});
+  const int64_t kt = 2;
+  for (int64_t c = 0; c < 64; ++c) {
+    for (int64_t i = 0; i < 64; ++i) {
+      const uint16_t want = c < m && i < k ? f32_to_bf16(w[c * k + i]) : 0;
+      const int64_t at = ((c / 16 * kt + i / 32) * 16 + i % 32 / 2) * 32 + c % 16 * 2 + i % 2;
+      ASSERT_EQ(packed[at], want) << "column " << c << ", k " << i;
+    }
+  }
+}
+
+struct Shape3 {
+  int64_t n, m, k;
+  bool bias;
+};
+
+class GemmBf16Test : public ::testing::TestWithParam<Shape3> {};
+
+TEST_P(GemmBf16Test, PathsMatchRef) {
+  const auto [n, m, k, has_bias] = GetParam();
+  const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
+             bias = test::random_floats(m, 3);
+  const float* b = has_bias ? bias.data() : nullptr;
+  std::vector<float> want(n * m, NAN);
+  ref::gemm_bf16(x.data(), w.data(), b, want.data(), n, m, k);
+  const auto packed = pack(w, m, k);
+  for (const auto& [name, gemm] : paths()) {
+    SCOPED_TRACE(name);
+    std::vector<float> got(n * m, NAN);
+    gemm(x.data(), packed.data(), b, got.data(), n, m, k);
+    test::expect_close(got, want, gemm_tol(k), gemm_tol(k));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GemmBf16Test,
+    ::testing::Values(Shape3{1, 1, 1, true}, Shape3{7, 3, 37, false}, Shape3{33, 17, 64, true},
+                      Shape3{37, 769, 37, false}, Shape3{65, 40, 5, true}, Shape3{5, 4, 0, true},
+                      Shape3{0, 7, 7, true},
+                      // BERT: attention output / FFN in / FFN out at T = 1, 7, 128
+                      Shape3{1, 768, 768, true}, Shape3{7, 3072, 768, true},
+                      Shape3{128, 768, 3072, true}));
+
+// Rows [begin, begin + count) of x alone must give exactly the rows of the full product.
+void expect_rows_invariant(const Path& gemm, int64_t n, int64_t m, int64_t k) {
+  const auto x = test::random_floats(n * k, 4), w = test::random_floats(m * k, 5),
+             bias = test::random_floats(m, 6);
+  const auto packed = pack(w, m, k);
+  std::vector<float> full(n * m);
+  gemm(x.data(), packed.data(), bias.data(), full.data(), n, m, k);
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    for (auto [begin, count] : {std::tuple<int64_t, int64_t>{0, 1}, {n - 1, 1}, {3, 1}, {1, 7},
+                                {5, 16}, {2, 37}, {0, n}, {9, n - 9}}) {
+      if (begin + count > n) continue;
+      std::vector<float> part(count * m);
+      gemm(x.data() + begin * k, packed.data(), bias.data(), part.data(), count, m, k);
+      EXPECT_TRUE(test::same_bits(part.data(), full.data() + begin * m, count * m))
+          << "rows " << begin << ".." << begin + count << " of " << n << ", m " << m << ", k " << k
+          << ", " << threads << " threads";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(GemmBf16Invariance, RowBitsIndependentOfBatchAndThreads) {
+  for (const auto& [name, gemm] : paths()) {
+    SCOPED_TRACE(name);
+    expect_rows_invariant(gemm, 300, 768, 768);  // several row blocks at K 768 (AMX: 320 rows)
+    expect_rows_invariant(gemm, 90, 768, 3072);  // FFN out: 64-row blocks
+    expect_rows_invariant(gemm, 45, 37, 77);     // padded rows, columns and k
+  }
+}
+
+}  // namespace
+}  // namespace bertc
