@@ -2,6 +2,8 @@
 // so the CPU and CUDA backends reject bad calls with the same words. Also Buffer::view.
 #include "engine/backend.h"
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "engine/error.h"
@@ -37,6 +39,35 @@ void check_eps(const char* op, float eps) {
 
 }  // namespace
 
+class Backend::OpTimer {
+ public:
+  // `name` is called only while profiling: op names with shapes cost a string each.
+  template <typename Name>
+  OpTimer(Backend& backend, Name name) : backend_(backend) {
+    if (!backend_.profiling_) return;
+    op_ = name();
+    backend_.synchronize();
+    start_ = std::chrono::steady_clock::now();
+  }
+  ~OpTimer() {
+    if (!backend_.profiling_ || op_.empty()) return;
+    backend_.synchronize();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    auto& times = backend_.op_times_;
+    auto it = std::find_if(times.begin(), times.end(), [&](const OpTime& t) { return t.op == op_; });
+    if (it == times.end()) it = times.insert(times.end(), OpTime{op_, 0.0, 0});
+    it->seconds += s;
+    ++it->calls;
+  }
+  OpTimer(const OpTimer&) = delete;
+  OpTimer& operator=(const OpTimer&) = delete;
+
+ private:
+  Backend& backend_;
+  std::string op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 Tensor Buffer::view(size_t offset_bytes, DType dtype, Shape shape) const {
   for (int i = 0; i < shape.rank; ++i)
     BERTC_CHECK(shape[i] >= 0, "buffer view: negative dimension in ", shape.str());
@@ -64,15 +95,26 @@ void Backend::download(const Tensor& src, void* host) {
   do_download(src, host);
 }
 
+void Backend::check_weight(const char* op, const Tensor& host_weight, const Buffer* arena) const {
+  const DType t = host_weight.dtype;
+  BERTC_CHECK(t == DType::kF32 || t == DType::kF16 || t == DType::kBF16, op,
+              ": weight has dtype ", dtype_name(t), ", expected f32, f16 or bf16");
+  check_tensor(op, "weight", host_weight, host_weight.shape, t, Device::kCpu);
+  BERTC_CHECK(arena == nullptr || arena->device() == device(), op, ": arena is on ",
+              device_name(arena ? arena->device() : device()), ", expected ", device_name(device()));
+}
+
 Tensor Backend::prepare_weight(const Tensor& host_weight, Buffer* arena,
                                size_t& arena_offset_bytes) {
-  const DType t = host_weight.dtype;
-  BERTC_CHECK(t == DType::kF32 || t == DType::kF16 || t == DType::kBF16,
-              "prepare_weight: weight has dtype ", dtype_name(t), ", expected f32, f16 or bf16");
-  check_tensor("prepare_weight", "weight", host_weight, host_weight.shape, t, Device::kCpu);
-  BERTC_CHECK(arena == nullptr || arena->device() == device(), "prepare_weight: arena is on ",
-              device_name(arena ? arena->device() : device()), ", expected ", device_name(device()));
+  check_weight("prepare_weight", host_weight, arena);
   return do_prepare_weight(host_weight, arena, arena_offset_bytes);
+}
+
+Tensor Backend::prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
+                                    size_t& arena_offset_bytes) {
+  check_rank("prepare_gemm_weight", "weight", host_weight, 2);
+  check_weight("prepare_gemm_weight", host_weight, arena);
+  return do_prepare_gemm_weight(host_weight, arena, arena_offset_bytes);
 }
 
 void Backend::begin_batch(const PackedBatch& batch) {
@@ -104,9 +146,10 @@ void Backend::gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const T
   const int64_t n = x.shape[0], k = x.shape[1], m = w.shape[0];
   const DType t = compute_dtype();
   check_tensor("gemm", "x", x, {n, k}, t, device());
-  check_tensor("gemm", "w", w, {m, k}, t, device());
+  check_tensor("gemm", "w", w, {m, k}, gemm_weight_dtype(), device());
   if (bias.data) check_tensor("gemm", "bias", bias, {m}, t, device());
   check_tensor("gemm", "y", y, {n, m}, t, device());
+  const OpTimer timer(*this, [&] { return str_cat("gemm [", m, ", ", k, "]"); });
   do_gemm(x, w, bias, y);
 }
 
@@ -115,6 +158,7 @@ void Backend::add_bias_gelu(const Tensor& x, const Tensor& bias) {
   const DType t = compute_dtype();
   check_tensor("add_bias_gelu", "x", x, x.shape, t, device());
   check_tensor("add_bias_gelu", "bias", bias, {x.shape[1]}, t, device());
+  const OpTimer timer(*this, [] { return std::string("add_bias_gelu"); });
   do_add_bias_gelu(x, bias);
 }
 
@@ -133,6 +177,7 @@ void Backend::add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias,
   check_tensor(op, "y", y, {n, h}, t, device());
   BERTC_CHECK(y.data != x.data || n * h == 0, op, ": y must not alias x (it may alias residual)");
   check_eps(op, eps);
+  const OpTimer timer(*this, [&] { return std::string(op); });
   do_add_bias_residual_layer_norm(x, bias, residual, gamma, beta, eps, y);
 }
 
@@ -164,6 +209,7 @@ void Backend::embed(const Tensor& word, const Tensor& position, const Tensor& to
                 " is outside [0, ", position.shape[0],
                 ") (the sequence is longer than the model's max_position_embeddings)");
   }
+  const OpTimer timer(*this, [&] { return std::string(op); });
   do_embed(word, position, token_type, gamma, beta, eps, out);
 }
 
@@ -180,6 +226,7 @@ void Backend::attention(const Tensor& q, const Tensor& k, const Tensor& v, int64
   check_tensor(op, "k", k, {n, h}, t, device());
   check_tensor(op, "v", v, {n, h}, t, device());
   check_tensor(op, "out", out, {n, h}, t, device());
+  const OpTimer timer(*this, [&] { return std::string(op); });
   do_attention(q, k, v, num_heads, out);
 }
 
@@ -191,17 +238,20 @@ void Backend::pool(const Tensor& hidden, PoolMode mode, const Tensor& out) {
   const DType t = compute_dtype();
   check_tensor(op, "hidden", hidden, {n, h}, t, device());
   check_tensor(op, "out", out, {b, h}, t, device());
+  const OpTimer timer(*this, [&] { return std::string(op); });
   do_pool(hidden, mode, out);
 }
 
 void Backend::tanh(const Tensor& x) {
   check_tensor("tanh", "x", x, x.shape, compute_dtype(), device());
+  const OpTimer timer(*this, [] { return std::string("tanh"); });
   do_tanh(x);
 }
 
 void Backend::l2_normalize(const Tensor& x) {
   check_rank("l2_normalize", "x", x, 2);
   check_tensor("l2_normalize", "x", x, x.shape, compute_dtype(), device());
+  const OpTimer timer(*this, [] { return std::string("l2_normalize"); });
   do_l2_normalize(x);
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "engine/batch.h"
 #include "engine/tensor.h"
@@ -59,6 +61,9 @@ class Backend {
   virtual const char* name() const = 0;
   // dtype of activations and (prepared) weights on this backend: f32 on CPU; f32/f16/bf16 on CUDA.
   virtual DType compute_dtype() const = 0;
+  // dtype of gemm's w as prepare_gemm_weight returns it: compute_dtype(), except on the CPU at
+  // bf16, where the activations stay f32 and the weights are bf16 (packed: kernels/gemm_bf16.h).
+  virtual DType gemm_weight_dtype() const = 0;
   virtual void set_threads(int threads) = 0;  // CPU only; ignored by CUDA
   virtual void synchronize() = 0;
 
@@ -72,6 +77,9 @@ class Backend {
   // compute_dtype() and copied into `arena`. Returns the prepared view.
   // arena_offset_bytes is advanced (64-byte aligned). arena may be null to ask the size only.
   Tensor prepare_weight(const Tensor& host_weight, Buffer* arena, size_t& arena_offset_bytes);
+  // The same for a weight [M, K] that is only ever gemm's `w`: the backend may keep it in a
+  // layout of its own, readable by its gemm only (the returned view's shape stays [M, K]).
+  Tensor prepare_gemm_weight(const Tensor& host_weight, Buffer* arena, size_t& arena_offset_bytes);
 
   // ---- the batch ----
   // Makes `batch` the current one: ids, positions and cu_seqlens are copied where the backend
@@ -101,14 +109,37 @@ class Backend {
   void tanh(const Tensor& x);          // in place
   void l2_normalize(const Tensor& x);  // in place, per row; a zero row stays zero
 
+  // ---- profiling (bertc bench --profile) ----
+  // While on, every op above synchronizes the device before and after itself and adds its wall
+  // time to its entry ("gemm [768, 3072]", "attention", ...): where a forward pass goes. Profiled
+  // runs are slower than plain ones by the synchronizations.
+  struct OpTime {
+    std::string op;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  void set_profiling(bool on) { profiling_ = on; }
+  const std::vector<OpTime>& op_times() const { return op_times_; }
+  void clear_op_times() { op_times_.clear(); }
+
  protected:
   const PackedBatch* batch_ = nullptr;  // set by begin_batch
+
+ private:
+  // The checks prepare_weight and prepare_gemm_weight share: dtype, host device, arena device.
+  void check_weight(const char* op, const Tensor& host_weight, const Buffer* arena) const;
+
+  class OpTimer;  // times one op into op_times_ while profiling_ (backend.cc)
+  bool profiling_ = false;
+  std::vector<OpTime> op_times_;
 
  private:
   virtual void do_upload(const void* host, const Tensor& dst) = 0;
   virtual void do_download(const Tensor& src, void* host) = 0;
   virtual Tensor do_prepare_weight(const Tensor& host_weight, Buffer* arena,
                                    size_t& arena_offset_bytes) = 0;
+  virtual Tensor do_prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
+                                        size_t& arena_offset_bytes) = 0;
   virtual void do_begin_batch(const PackedBatch& batch) = 0;
   virtual void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) = 0;
   virtual void do_add_bias_gelu(const Tensor& x, const Tensor& bias) = 0;
@@ -126,7 +157,7 @@ class Backend {
 
 struct BackendOptions {
   Device device = Device::kCpu;
-  DType dtype = DType::kF32;  // run precision (CUDA: f32|f16|bf16; CPU: f32)
+  DType dtype = DType::kF32;  // run precision (CUDA: f32|f16|bf16; CPU: f32|bf16)
   bool allow_tf32 = false;    // CUDA f32 only
   int threads = 0;            // CPU; 0 = all cores
   int64_t max_tokens = 0;     // largest N the workspace must hold (CUDA sizes batch buffers)

@@ -193,15 +193,24 @@ BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backe
     names.push_back({"pooler.dense.bias", {c.hidden_size}});
   }
 
-  // Two passes: size the arena (null arena), allocate it once, then prepare into it.
+  // Two passes: size the arena (null arena), allocate it once, then prepare into it. The dense
+  // layers' weights (every rank-2 tensor outside the embeddings) are only ever gemm's w.
   std::vector<const Tensor*> host;
-  for (const Expected& e : names) host.push_back(&get(e.name, e.shape));
+  std::vector<bool> gemm_weight;
+  for (const Expected& e : names) {
+    host.push_back(&get(e.name, e.shape));
+    gemm_weight.push_back(e.shape.rank == 2 && !e.name.starts_with("embeddings."));
+  }
+  auto prepare = [&](size_t j, Buffer* arena, size_t& offset) {
+    return gemm_weight[j] ? backend_->prepare_gemm_weight(*host[j], arena, offset)
+                          : backend_->prepare_weight(*host[j], arena, offset);
+  };
   size_t arena_nbytes = 0;
-  for (const Tensor* t : host) backend_->prepare_weight(*t, nullptr, arena_nbytes);
+  for (size_t j = 0; j < host.size(); ++j) prepare(j, nullptr, arena_nbytes);
   if (arena_nbytes) weight_arena_ = backend_->allocate(arena_nbytes);
   size_t offset = 0;
   std::vector<Tensor> prepared;
-  for (const Tensor* t : host) prepared.push_back(backend_->prepare_weight(*t, &weight_arena_, offset));
+  for (size_t j = 0; j < host.size(); ++j) prepared.push_back(prepare(j, &weight_arena_, offset));
 
   size_t i = 0;
   word_ = prepared[i++];

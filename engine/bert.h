@@ -100,7 +100,7 @@ class BertModel {
   int64_t last_layers_ = -1;  // layers run by the last encode, to check pool(kPooled)
   int64_t batch_seqs_ = 0;    // B of the last encode
 
-  Buffer weight_arena_;  // widened or device copies of the weights; empty for f32 on CPU
+  Buffer weight_arena_;  // widened, packed or device copies of the weights; empty for f32 on CPU
   Tensor word_, position_, token_type_, emb_ln_g_, emb_ln_b_;
   std::vector<Layer> layers_;
   Tensor pooler_w_, pooler_b_;

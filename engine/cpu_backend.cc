@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "engine/error.h"
 #include "kernels/attention.h"
 #include "kernels/bias_gelu.h"
 #include "kernels/embedding.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 #include "kernels/l2_normalize.h"
 #include "kernels/layer_norm.h"
 #include "kernels/pooling.h"
@@ -30,8 +32,9 @@ size_t align_up(size_t n) { return (n + kAlignBytes - 1) / kAlignBytes * kAlignB
 }  // namespace
 
 CpuBackend::CpuBackend(const BackendOptions& options) {
-  BERTC_CHECK(options.dtype == DType::kF32, "cpu backend: dtype ", dtype_name(options.dtype),
-              " is not supported (the cpu backend computes in f32)");
+  BERTC_CHECK(options.dtype == DType::kF32 || options.dtype == DType::kBF16, "cpu backend: dtype ",
+              dtype_name(options.dtype), " is not supported (the cpu backend runs f32 or bf16)");
+  gemm_dtype_ = options.dtype;
   set_threads(options.threads);
   reserve_attention_scratch(kInitialSeqLen);
 }
@@ -62,6 +65,18 @@ void CpuBackend::do_download(const Tensor& src, void* host) {
   if (src.nbytes()) std::memcpy(host, src.data, src.nbytes());
 }
 
+void CpuBackend::widen(const Tensor& half, float* dst) {
+  const auto* src = half.as<const uint16_t>();
+  const int64_t n = half.numel();
+  if (half.dtype == DType::kF16) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+  }
+}
+
 Tensor CpuBackend::do_prepare_weight(const Tensor& host_weight, Buffer* arena,
                                      size_t& arena_offset_bytes) {
   if (host_weight.dtype == DType::kF32) return host_weight;  // zero copy: a view into the mmap
@@ -75,15 +90,32 @@ Tensor CpuBackend::do_prepare_weight(const Tensor& host_weight, Buffer* arena,
   if (!arena) return out;  // sizing pass: data stays null
   out = arena->view(offset, DType::kF32, host_weight.shape);
   float* dst = out.as<float>();
-  const auto* src = host_weight.as<const uint16_t>();
-  const int64_t n = host_weight.numel();
-  if (host_weight.dtype == DType::kF16) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
-  } else {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
+  widen(host_weight, dst);
+  return out;
+}
+
+Tensor CpuBackend::do_prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
+                                          size_t& arena_offset_bytes) {
+  if (gemm_dtype_ == DType::kF32) return do_prepare_weight(host_weight, arena, arena_offset_bytes);
+  const int64_t m = host_weight.shape[0], k = host_weight.shape[1];
+  const size_t offset = align_up(arena_offset_bytes);
+  arena_offset_bytes = offset + static_cast<size_t>(gemm_bf16_packed_elems(m, k)) * sizeof(uint16_t);
+  Tensor out;
+  out.dtype = DType::kBF16;
+  out.shape = host_weight.shape;
+  out.device = Device::kCpu;
+  if (!arena) return out;  // sizing pass
+  // The packed form is larger than [m, k] (padded to 32 x 32 tiles): the view's shape says what
+  // gemm multiplies, the bytes behind it are the packed layout (the sizing pass reserved them).
+  out.data = static_cast<char*>(arena->data()) + offset;
+  const float* w = host_weight.as<const float>();
+  std::vector<float> widened;
+  if (host_weight.dtype != DType::kF32) {
+    widened.resize(static_cast<size_t>(m * k));
+    widen(host_weight, widened.data());
+    w = widened.data();
   }
+  gemm_bf16_pack(w, m, k, out.as<uint16_t>());
   return out;
 }
 
@@ -99,6 +131,9 @@ void CpuBackend::do_begin_batch(const PackedBatch& batch) {
 }
 
 void CpuBackend::do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  if (w.dtype == DType::kBF16)
+    return cpu::gemm_bf16(x.as<const float>(), w.as<const uint16_t>(), bias.as<const float>(),
+                          y.as<float>(), x.shape[0], w.shape[0], x.shape[1]);
   cpu::gemm(x.as<const float>(), w.as<const float>(), bias.as<const float>(), y.as<float>(),
             x.shape[0], w.shape[0], x.shape[1]);
 }

@@ -1,5 +1,7 @@
-// CpuBackend: Backend on the host, running the bertc::cpu kernels (Eigen GEMM + OpenMP).
-// Weights in f32 are used in place (zero-copy views into the mmap); f16/bf16 are widened once.
+// CpuBackend: Backend on the host, running the bertc::cpu kernels (AVX-512 or Eigen GEMM + OpenMP).
+// Activations are f32. At f32, weights in f32 are used in place (zero-copy views into the mmap)
+// and f16/bf16 are widened once. At bf16, gemm weights are rounded to bf16 and packed once for
+// the bf16 dot-product kernels (kernels/gemm_bf16.h); the other weights are as at f32.
 #pragma once
 
 #include "engine/backend.h"
@@ -13,6 +15,7 @@ class CpuBackend final : public Backend {
   Device device() const override { return Device::kCpu; }
   const char* name() const override { return "cpu"; }
   DType compute_dtype() const override { return DType::kF32; }
+  DType gemm_weight_dtype() const override { return gemm_dtype_; }
   // threads <= 0 means OpenMP's default (every core, or $OMP_NUM_THREADS when set). Sets the
   // OpenMP team size of the calling thread, which is the thread that runs the forward pass.
   void set_threads(int threads) override;
@@ -24,6 +27,8 @@ class CpuBackend final : public Backend {
   void do_download(const Tensor& src, void* host) override;
   Tensor do_prepare_weight(const Tensor& host_weight, Buffer* arena,
                            size_t& arena_offset_bytes) override;
+  Tensor do_prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
+                                size_t& arena_offset_bytes) override;
   void do_begin_batch(const PackedBatch& batch) override;
   void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
   void do_add_bias_gelu(const Tensor& x, const Tensor& bias) override;
@@ -38,11 +43,14 @@ class CpuBackend final : public Backend {
   void do_tanh(const Tensor& x) override;
   void do_l2_normalize(const Tensor& x) override;
 
+  // f16 or bf16 elements of `half` to f32 at dst.
+  static void widen(const Tensor& half, float* dst);
   // Sizes attention_scratch_ for seq_len_max and the current thread count; allocates only when
   // a longer sequence or more threads than ever before arrive.
   void reserve_attention_scratch(int64_t seq_len_max);
 
   int threads_ = 1;
+  DType gemm_dtype_ = DType::kF32;  // f32, or bf16 at --dtype bf16
   Buffer attention_scratch_;  // [attention_scratch_floats(seq_len_max, threads_)]
 };
 

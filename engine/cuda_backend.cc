@@ -89,6 +89,7 @@ class CudaBackend final : public Backend {
   Device device() const override { return Device::kCuda; }
   const char* name() const override { return "cuda"; }
   DType compute_dtype() const override { return dtype_; }
+  DType gemm_weight_dtype() const override { return dtype_; }
   void set_threads(int) override {}
   void synchronize() override { CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
@@ -151,6 +152,12 @@ class CudaBackend final : public Backend {
     }
     arena_offset_bytes += nbytes;
     return out;
+  }
+
+  // cuBLAS reads w in its [M, K] layout as prepare_weight leaves it.
+  Tensor do_prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
+                                size_t& arena_offset_bytes) override {
+    return do_prepare_weight(host_weight, arena, arena_offset_bytes);
   }
 
   void do_begin_batch(const PackedBatch& batch) override {

@@ -1,12 +1,19 @@
 // bertc bench: the whole model (embeddings, every layer, pooler) on random token ids per
 // batch x seq shape: median latency, sequences/s, tokens/s, GFLOP/s (2·m·n·k over every matmul,
-// attention included) and peak RSS. Weights from a .bertc file or random in memory.
+// attention included), % of the machine's measured fp32 FMA peak and peak RSS. Weights from a
+// .bertc file or random in memory. --peer ort runs ONNX Runtime (../shared/peers/ort_bert.sh) on
+// the same shapes in the same run, just before bertc, and adds its median and the ratio.
+#include <omp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/bert.h"
@@ -15,6 +22,7 @@
 #include "engine/strings.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/fma_peak.h"
 #include "weights/model_file.h"
 
 namespace bertc {
@@ -42,6 +50,57 @@ double peak_rss_mb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
+// ONNX Runtime's median ms per (batch, seq), from the peer script's "peer=ort B=.. S=..
+// median_ms=.." lines; its "#" context lines (versions, load) are echoed to stderr.
+std::map<std::pair<int64_t, int64_t>, double> run_ort_peer(const std::string& peer_dir,
+                                                           const std::string& shapes, int threads) {
+  const std::string script = peer_dir + "/ort_bert.sh";
+  BERTC_CHECK(std::filesystem::exists(script), script,
+              ": not found (give the peers folder with --peer-dir; see its README for setup)");
+  std::string cmd = "'" + script + "' '" + shapes + "' 2>&1";
+  if (threads > 0) cmd = str_cat("THREADS=", threads, " ", cmd);
+  std::fprintf(stderr, "bertc bench: running ONNX Runtime first: %s\n", script.c_str());
+  FILE* pipe = popen(cmd.c_str(), "r");
+  BERTC_CHECK(pipe != nullptr, script, ": cannot start it");
+  std::map<std::pair<int64_t, int64_t>, double> out;
+  std::string last;
+  char line[1024];
+  while (std::fgets(line, sizeof line, pipe)) {
+    long long b = 0, s = 0;
+    double ms = 0;
+    const char* at = std::strstr(line, "median_ms=");
+    if (std::sscanf(line, "peer=ort B=%lld S=%lld", &b, &s) == 2 && at &&
+        std::sscanf(at, "median_ms=%lf", &ms) == 1) {
+      out[{b, s}] = ms;
+    } else if (line[0] == '#') {
+      std::fprintf(stderr, "  %s", line);
+    }
+    last = line;
+  }
+  const int status = pclose(pipe);
+  BERTC_CHECK(status == 0 && !out.empty(), script, ": failed (exit status ", status,
+              "); its last line: ", last);
+  return out;
+}
+
+// One more forward pass with every op timed (Backend profiling): one "#" line per op, slowest
+// first, with its share of the profiled pass.
+void print_profile(BertModel& model, const PackedBatch& batch, double median_ms) {
+  Backend& be = model.backend();
+  be.clear_op_times();
+  be.set_profiling(true);
+  const Tensor h = model.encode(batch, model.num_layers());
+  model.pool(h, model.has_pooler() ? PoolMode::kPooled : PoolMode::kMean, false);
+  be.set_profiling(false);
+  std::vector<Backend::OpTime> times = be.op_times();
+  std::sort(times.begin(), times.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  double total = 0;
+  for (const auto& t : times) total += t.seconds;
+  std::printf("#   profile: %.2f ms in ops (the unprofiled median: %.2f ms)\n", total * 1e3, median_ms);
+  for (const auto& t : times)
+    std::printf("#   %-34s %9.2f ms %6.1f%% %6lld calls\n", t.op.c_str(), t.seconds * 1e3,
+                100.0 * t.seconds / total, static_cast<long long>(t.calls));
+}
 
 }  // namespace
 
@@ -49,18 +108,26 @@ int run_bench(const Args& args) {
   CLI::App app{"Whole-model throughput on random token ids", "bertc bench"};
   std::string model_path, random, shapes_spec = "1x8,1x128,8x128,32x128,1x512", device = "cpu";
   std::string dtype = "f32", format = "table";
+  std::string peer = "none", peer_dir = "../shared/peers";
   int threads = 0, reps = 10;
-  bool allow_tf32 = false;
+  bool allow_tf32 = false, profile = false;
   app.add_option("-m,--model", model_path, "a .bertc model")->group("Model");
   app.add_option("--random", random, "random weights in memory: bert-base | tiny")
       ->group("Model")->check(CLI::IsMember({"bert-base", "tiny"}));
   app.add_option("--shapes", shapes_spec, "BATCHxSEQ list")->group("Run")->capture_default_str();
   app.add_option("--reps", reps, "timed runs per shape (after one warm-up)")
       ->group("Run")->capture_default_str();
+  app.add_flag("--profile", profile,
+               "after each shape, one more run timing every op (gemm per shape, attention, ...)")
+      ->group("Run");
+  app.add_option("--peer", peer, "none | ort: also run ONNX Runtime on the same shapes, first")
+      ->group("Run")->capture_default_str()->check(CLI::IsMember({"none", "ort"}));
+  app.add_option("--peer-dir", peer_dir, "the peers folder (ort_bert.sh; set up as its README says)")
+      ->group("Run")->capture_default_str();
   app.add_option("--format", format, "table | jsonl")->group("Output")->capture_default_str()
       ->check(CLI::IsMember({"table", "jsonl"}));
   app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--dtype", dtype, "f32 | f16 | bf16 (f16/bf16: CUDA only)")
+  app.add_option("--dtype", dtype, "f32 | f16 | bf16 (f16: CUDA only)")
       ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
   app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
       ->group("Device");
@@ -85,11 +152,21 @@ int run_bench(const Args& args) {
                      : WeightSource::random(random == "tiny" ? bert_tiny_config() : bert_base_config(), 42);
   BertModel model(weights, make_backend(bo), bo.max_tokens);
   const BertConfig& c = model.config();
+  const std::map<std::pair<int64_t, int64_t>, double> ort =
+      peer == "ort" ? run_ort_peer(peer_dir, shapes_spec, threads)
+                    : std::map<std::pair<int64_t, int64_t>, double>{};
+  // The fp32 FMA peak of the threads bertc runs on (the CPU's; meaningless for a GPU run).
+  const double peak = bo.device == Device::kCpu
+                          ? measure_fma_peak_gflops(threads > 0 ? threads : omp_get_max_threads())
+                          : 0.0;
 
-  if (format == "table")
-    std::printf("%-10s %12s %10s %12s %10s %12s   (%s, %s, %s)\n", "shape", "median_ms", "seq/s",
-                "tok/s", "GFLOP/s", "peak_rss_mb", model.origin().c_str(),
-                model.backend().name(), dtype.c_str());
+  if (format == "table") {
+    std::printf("%-10s %12s %10s %12s %10s %7s %12s", "shape", "median_ms", "seq/s", "tok/s",
+                "GFLOP/s", "%peak", "peak_rss_mb");
+    if (!ort.empty()) std::printf(" %10s %8s", "ort_ms", "vs_ort");
+    std::printf("   (%s, %s, %s; fp32 FMA peak %.0f GFLOP/s)\n", model.origin().c_str(),
+                model.backend().name(), dtype.c_str(), peak);
+  }
   uint64_t state = 7;
   for (const BenchShape& s : shapes) {
     if (s.seq > c.max_position_embeddings)
@@ -118,15 +195,24 @@ int run_bench(const Args& args) {
     const double seq_s = static_cast<double>(s.batch) * 1e3 / median;
     const double tok_s = seq_s * static_cast<double>(s.seq);
     const double gflops = model.flops(batch) / (median * 1e-3) / 1e9;
+    const double pct = peak > 0 ? 100.0 * gflops / peak : 0.0;
+    const auto ort_it = ort.find({s.batch, s.seq});
+    const double ort_ms = ort_it == ort.end() ? 0.0 : ort_it->second;
     if (format == "table") {
-      std::printf("%-10s %12.2f %10.1f %12.0f %10.1f %12.0f\n",
-                  str_cat(s.batch, "x", s.seq).c_str(), median, seq_s, tok_s, gflops, peak_rss_mb());
+      std::printf("%-10s %12.2f %10.1f %12.0f %10.1f %7.1f %12.0f", str_cat(s.batch, "x", s.seq).c_str(),
+                  median, seq_s, tok_s, gflops, pct, peak_rss_mb());
+      if (!ort.empty()) std::printf(" %10.2f %7.2fx", ort_ms, ort_ms / median);
+      std::printf("\n");
     } else {
-      std::printf("{\"batch\": %lld, \"seq\": %lld, \"median_ms\": %.4f, \"seq_per_s\": %.3f, "
-                  "\"tok_per_s\": %.1f, \"gflops\": %.3f, \"peak_rss_mb\": %.1f}\n",
-                  static_cast<long long>(s.batch), static_cast<long long>(s.seq), median, seq_s,
-                  tok_s, gflops, peak_rss_mb());
+      std::printf("{\"batch\": %lld, \"seq\": %lld, \"dtype\": \"%s\", \"median_ms\": %.4f, "
+                  "\"seq_per_s\": %.3f, \"tok_per_s\": %.1f, \"gflops\": %.3f, "
+                  "\"pct_fma_peak\": %.2f, \"peak_rss_mb\": %.1f",
+                  static_cast<long long>(s.batch), static_cast<long long>(s.seq), dtype.c_str(),
+                  median, seq_s, tok_s, gflops, pct, peak_rss_mb());
+      if (ort_ms > 0) std::printf(", \"ort_median_ms\": %.4f, \"speedup_vs_ort\": %.4f", ort_ms, ort_ms / median);
+      std::printf("}\n");
     }
+    if (profile) print_profile(model, batch, median);
     std::fflush(stdout);
   }
   return 0;

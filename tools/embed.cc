@@ -165,7 +165,7 @@ int run_embed(const Args& args) {
       ->group("Output");
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary line")->group("Output");
   app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16/bf16: CUDA only)")
+  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16: CUDA only)")
       ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
   app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
       ->group("Device");

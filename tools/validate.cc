@@ -32,7 +32,7 @@ int run_validate(const Args& args) {
   app.add_option("--min-cosine", opt.min_cosine, "smallest cosine allowed per row")
       ->group("Tolerance")->capture_default_str();
   app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16/bf16: CUDA only)")
+  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16: CUDA only)")
       ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
   if (!parse_args(app, args)) return 0;

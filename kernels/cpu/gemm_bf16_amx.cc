@@ -89,7 +89,7 @@ BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const
                              float* y, int64_t n, int64_t m, int64_t k) {
   const int64_t kt = (k + 31) / 32;
   const int64_t np = (n + 31) / 32 * 32, mp = (m + 31) / 32 * 32;
-  const int64_t block_rows = std::max<int64_t>(32, kXBlockBytes / (kt * 64) / 32 * 32);
+  const int64_t block_rows = std::max<int64_t>(32, kXBlockBytes / (std::max<int64_t>(kt, 1) * 64) / 32 * 32);
   const int64_t row_blocks = (np + block_rows - 1) / block_rows;
   const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
   const bool parallel = row_blocks * col_chunks > 1 && n * m * k >= (int64_t{1} << 20);

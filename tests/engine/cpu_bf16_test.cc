@@ -1,0 +1,80 @@
+// BertModel on the CPU at --dtype bf16 (gemm inputs rounded to bf16, everything else f32) against
+// the float64 references: tiny-st's bundles and the real all-MiniLM-L6-v2's ref_seed (skipped
+// when models/ lacks it); and a sequence gives the same bits alone or inside a batch.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "engine/bert.h"
+#include "engine/make_backend.h"
+#include "engine/reference.h"
+#include "engine_test_util.h"
+
+namespace bertc {
+namespace {
+
+std::unique_ptr<BertModel> load_bf16(const std::shared_ptr<const ModelFile>& file) {
+  BackendOptions bo;
+  bo.dtype = DType::kBF16;
+  bo.max_tokens = 2048;  // ref_long holds 512 + 475 tokens
+  bo.threads = 1;        // tests share the machine
+  return std::make_unique<BertModel>(WeightSource::from_file(file), make_backend(bo), bo.max_tokens);
+}
+
+// Each gemm input keeps 8 significant bits (relative 2^-9 per value): measured, the hidden states
+// (LayerNorm outputs up to ~5) move by up to 1.1e-2 (MiniLM) and the pooled outputs by 6.4e-3;
+// the bounds leave ~4x. The goal is the direction: cosine >= 0.999 per embedding (issue: CPU
+// speed, bf16); the worst measured is 0.99997. Each output's figures are printed for the notes.
+ValidateOptions bf16_bounds() {
+  ValidateOptions vo;
+  vo.atol_hidden = 5e-2;
+  vo.atol_pooled = 2.5e-2;
+  vo.min_cosine = 0.999;
+  return vo;
+}
+
+void expect_within(BertModel& model, const std::string& bundle_dir,
+                   const std::optional<PoolingConfig>& pooling) {
+  const auto bundle = load_reference(bundle_dir);
+  for (const OutputDiff& d : validate_reference(model, bundle, pooling, bf16_bounds())) {
+    std::cout << "[ bf16     ] " << std::filesystem::path(bundle_dir).filename().string() << " "
+              << d.name << ": max abs " << d.max_abs << ", min cosine " << d.min_cosine << "\n";
+    EXPECT_TRUE(d.ok()) << bundle_dir << " " << d.name << ": max abs " << d.max_abs << " (atol "
+                        << d.atol << ") at row " << d.worst_row << ", min cosine " << d.min_cosine;
+  }
+}
+
+TEST(CpuBf16, TinyStWithinBounds) {
+  const auto file = testing::converted(testing::fixture_model_dir("tiny-st"), "tiny-st");
+  auto model = load_bf16(file);
+  for (const char* set : {"ref_sentences", "ref_pairs", "ref_long"})
+    expect_within(*model, str_cat(BERTC_TEST_DATA, "/models/tiny-st/", set), std::nullopt);
+}
+
+TEST(CpuBf16, MiniLMWithinBounds) {
+  if (!std::filesystem::exists(testing::minilm_dir() + "/model.safetensors"))
+    GTEST_SKIP() << "models/all-MiniLM-L6-v2 is absent (tools/setup.sh fetches it)";
+  const auto file = testing::converted(testing::minilm_dir(), "minilm");
+  auto model = load_bf16(file);
+  expect_within(*model, str_cat(BERTC_TEST_DATA, "/models/minilm/ref_seed"), file->pooling_config());
+}
+
+TEST(CpuBf16, SequenceAloneMatchesInBatchBitwise) {
+  auto model = load_bf16(testing::converted(testing::fixture_model_dir("tiny-st"), "tiny-st"));
+  const int64_t h = model->config().hidden_size;
+  const std::vector<int32_t> ids = {101, 2002, 2003, 3564, 2379, 1996, 2314, 2924, 102};
+  PackedBatch batch, alone;
+  batch.add({101, 1996, 102}, {});
+  batch.add(ids, {});
+  batch.add(std::vector<int32_t>(40, 2924), {});
+  alone.add(ids, {});
+  std::vector<float> in_batch, single;
+  model->to_host(model->encode(batch, model->num_layers()), in_batch);
+  model->to_host(model->encode(alone, model->num_layers()), single);
+  EXPECT_TRUE(test::same_bits(single.data(), in_batch.data() + batch.cu_seqlens[1] * h,
+                              static_cast<int64_t>(single.size())));
+}
+
+}  // namespace
+}  // namespace bertc
