@@ -17,8 +17,8 @@ void attention(const float* q, const float* k, const float* v, float* out,
 }  // namespace bertc::ref
 
 namespace bertc::cpu {
-// Floats of scratch the cpu attention needs: per thread, 4 rows of scores and one head's K^T
-// (heads up to D=128): about 132 * seq_len_max floats, rows padded to 64 bytes.
+// Floats of scratch the cpu attention needs: per thread, 8 rows of scores and one head's K^T
+// (heads up to D=128): about 136 * seq_len_max floats, rows padded to 128 bytes.
 int64_t attention_scratch_floats(int64_t seq_len_max, int64_t threads);
 void attention(const float* q, const float* k, const float* v, float* out,
                const int32_t* cu_seqlens, int64_t num_seqs, int64_t num_heads, int64_t head_dim,

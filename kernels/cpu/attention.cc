@@ -1,14 +1,21 @@
-// CPU attention over a packed batch: one (sequence, head) pair per task, queries 4 at a time,
-// their score rows and the head's K^T in the calling thread's slice of `scratch`. Each output
-// element is computed by one thread in a fixed order, so a sequence gives the same bits alone or
-// in any batch, with any thread count. Checked against kernels/ref/attention.cc (1e-5).
+// CPU attention over a packed batch: one (sequence, head) pair per task, queries 8 (AVX-512) or
+// 4 at a time, their score rows and the head's K^T in the calling thread's slice of `scratch`.
+// Each output element is computed by one thread in a fixed order, so a sequence gives the same
+// bits alone or in any batch, with any thread count. Checked against kernels/ref/attention.cc (1e-5).
 #include "kernels/attention.h"
 
+// GCC 12 flags the _mm512_undefined operands inside its own _mm512_reduce_max_ps as
+// maybe-uninitialized: a false positive in the compiler's header (they are never read).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/gemm_paths.h"
 #include "kernels/cpu/vec.h"
 
 namespace bertc::cpu {
@@ -18,10 +25,11 @@ namespace {
 // into the thread's scratch so q k^T runs as axpys over contiguous keys (no horizontal sums).
 // Wider heads fall back to one lane-split dot product per key.
 constexpr int64_t kMaxTransposedHeadDim = 128;
-constexpr int64_t kQueryBlock = 4;  // queries scored together: each K^T load feeds 4 rows
+constexpr int64_t kQueryBlock = 8;  // queries scored together: each K^T load feeds 8 rows
 
-// Rows of the scratch start on a 64-byte boundary so two threads never write the same line.
-int64_t row_stride(int64_t seq_len_max) { return (seq_len_max + kLanes - 1) / kLanes * kLanes; }
+// Rows of the scratch start on a 128-byte boundary (two cache lines, two zmm of keys), so two
+// threads never write the same line and the AVX-512 path reads whole 32-key blocks.
+int64_t row_stride(int64_t seq_len_max) { return (seq_len_max + 31) / 32 * 32; }
 
 // Per-thread scratch: kQueryBlock score rows, then K^T of one head [kMaxTransposedHeadDim, stride].
 int64_t thread_floats(int64_t seq_len_max) {
@@ -92,6 +100,161 @@ void probs_times_v(const float* p, int64_t stride, int64_t len, const float* v, 
   }
 }
 
+#define BERTC_AVX512 __attribute__((target("avx512f")))
+
+// The AVX-512 path (heads of D = 16·C·n, D <= kMaxTransposedHeadDim): the same math as above
+// with FMAs, kept in registers explicitly. Every score is one FMA chain over d = 0, 1, ..., and
+// every output one FMA chain over keys j = 0, 1, ..., whatever NQ is.
+
+// fast_exp (vec.h) on 16 lanes with the same operations in the same order: the same bits.
+BERTC_AVX512 __m512 fast_exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.0f);
+  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+  const __m512 round = _mm512_set1_ps(12582912.0f);
+  const __m512 k = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), round), round);
+  const __m512 r = _mm512_sub_ps(_mm512_sub_ps(xc, _mm512_mul_ps(k, _mm512_set1_ps(0.693145751953125f))),
+                                 _mm512_mul_ps(k, _mm512_set1_ps(1.42860682030941723e-6f)));
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  for (const float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(c));
+  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(k), _mm512_set1_epi32(127)), 23);
+  __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+  y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
+  y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), _mm512_setzero_ps());
+  return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);  // NaN stays NaN
+}
+
+// softmax_row on 16 lanes: the same max, the same exps, the same lane sums folded the same way
+// (row_sum), the same scaling: the same bits.
+BERTC_AVX512 void softmax_row_avx512(float* scores, int64_t len) {
+  auto mask_at = [len](int64_t j) {
+    return static_cast<__mmask16>(len - j >= 16 ? 0xffff : (1u << (len - j)) - 1);
+  };
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  for (int64_t j = 0; j < len; j += 16)
+    vmax = _mm512_mask_max_ps(vmax, mask_at(j), vmax, _mm512_maskz_loadu_ps(mask_at(j), scores + j));
+  const __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t j = 0; j < len; j += 16) {
+    const __mmask16 m = mask_at(j);
+    const __m512 e = fast_exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, scores + j), shift));
+    _mm512_mask_storeu_ps(scores + j, m, e);
+    sum = _mm512_mask_add_ps(sum, m, sum, e);
+  }
+  alignas(64) float lanes[kLanes];
+  _mm512_store_ps(lanes, sum);
+  const __m512 inv_sum = _mm512_set1_ps(1.0f / fold_lanes(lanes));
+  for (int64_t j = 0; j < len; j += 16) {
+    const __mmask16 m = mask_at(j);
+    _mm512_mask_storeu_ps(scores + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, scores + j), inv_sum));
+  }
+}
+
+// K^T [D, stride] of one head, zero beyond len: one 16-key gather per (d, block of 16 keys).
+BERTC_AVX512 void transpose_keys(const float* kh, int64_t h, int64_t len, int64_t head_dim,
+                                 int64_t stride, float* kt) {
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(static_cast<int>(h)));
+  const int64_t len_padded = (len + 31) / 32 * 32;
+  for (int64_t j0 = 0; j0 < len_padded; j0 += 16) {
+    const int64_t width = std::clamp<int64_t>(len - j0, 0, 16);
+    const __mmask16 mask = static_cast<__mmask16>((1u << width) - 1);
+    const float* base = kh + std::min(j0, len) * h;
+    for (int64_t d = 0; d < head_dim; ++d)
+      _mm512_storeu_ps(kt + d * stride + j0,
+                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, rows, base + d, 4));
+  }
+}
+
+// scores[r][j] = (q_r . k_j) * scale for NQ queries, 32 keys (two registers) at a time.
+template <int NQ>
+BERTC_AVX512 void scores_avx512(const float* q, int64_t h, const float* kt, int64_t stride,
+                                int64_t len, int64_t head_dim, float scale, float* scores) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+  for (int64_t j0 = 0; j0 < len; j0 += 32) {
+    __m512 lo[NQ], hi[NQ];
+#pragma GCC unroll 8
+    for (int r = 0; r < NQ; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < head_dim; ++d) {
+      const __m512 k0 = _mm512_loadu_ps(kt + d * stride + j0);
+      const __m512 k1 = _mm512_loadu_ps(kt + d * stride + j0 + 16);
+#pragma GCC unroll 8
+      for (int r = 0; r < NQ; ++r) {
+        const __m512 qd = _mm512_set1_ps(q[r * h + d]);
+        lo[r] = _mm512_fmadd_ps(qd, k0, lo[r]);
+        hi[r] = _mm512_fmadd_ps(qd, k1, hi[r]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < NQ; ++r) {
+      _mm512_storeu_ps(scores + r * stride + j0, _mm512_mul_ps(lo[r], vscale));
+      _mm512_storeu_ps(scores + r * stride + j0 + 16, _mm512_mul_ps(hi[r], vscale));
+    }
+  }
+}
+
+// out_r = sum_j p[r][j] v_j for NQ rows, C registers (16·C dims) of the head at a time.
+template <int NQ, int C>
+BERTC_AVX512 void probs_times_v_avx512(const float* p, int64_t stride, int64_t len, const float* v,
+                                       int64_t h, float* out, int64_t head_dim) {
+  for (int64_t d0 = 0; d0 < head_dim; d0 += 16 * C) {
+    __m512 acc[NQ][C];
+#pragma GCC unroll 8
+    for (int r = 0; r < NQ; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    for (int64_t j = 0; j < len; ++j) {
+      __m512 vj[C];
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) vj[c] = _mm512_loadu_ps(v + j * h + d0 + 16 * c);
+#pragma GCC unroll 8
+      for (int r = 0; r < NQ; ++r) {
+        const __m512 pj = _mm512_set1_ps(p[r * stride + j]);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(pj, vj[c], acc[r][c]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < NQ; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + r * h + d0 + 16 * c, acc[r][c]);
+  }
+}
+
+// Rows of the value product per call: NQ x C accumulators stay within 16 registers.
+template <int C>
+BERTC_AVX512 void probs_times_v_rows(const float* p, int64_t stride, int64_t rows, int64_t len,
+                                     const float* v, int64_t h, float* out, int64_t head_dim) {
+  constexpr int kRows = 16 / C;
+  int64_t r = 0;
+  for (; r + kRows <= rows; r += kRows)
+    probs_times_v_avx512<kRows, C>(p + r * stride, stride, len, v, h, out + r * h, head_dim);
+  for (; r < rows; ++r) probs_times_v_avx512<1, C>(p + r * stride, stride, len, v, h, out + r * h, head_dim);
+}
+
+// One (sequence, head): kt and scores in the thread's scratch.
+BERTC_AVX512 void head_avx512(const float* qh, const float* kh, const float* vh, float* oh,
+                              int64_t h, int64_t len, int64_t head_dim, float scale,
+                              int64_t stride, float* scores, float* kt) {
+  transpose_keys(kh, h, len, head_dim, stride, kt);
+  auto values = [&](const float* p, int64_t rows, float* out) {
+    if (head_dim % 64 == 0) return probs_times_v_rows<4>(p, stride, rows, len, vh, h, out, head_dim);
+    if (head_dim % 32 == 0) return probs_times_v_rows<2>(p, stride, rows, len, vh, h, out, head_dim);
+    probs_times_v_rows<1>(p, stride, rows, len, vh, h, out, head_dim);
+  };
+  int64_t i = 0;
+  for (; i + kQueryBlock <= len; i += kQueryBlock) {
+    scores_avx512<kQueryBlock>(qh + i * h, h, kt, stride, len, head_dim, scale, scores);
+    for (int64_t r = 0; r < kQueryBlock; ++r) softmax_row_avx512(scores + r * stride, len);
+    values(scores, kQueryBlock, oh + i * h);
+  }
+  for (; i < len; ++i) {
+    scores_avx512<1>(qh + i * h, h, kt, stride, len, head_dim, scale, scores);
+    softmax_row_avx512(scores, len);
+    values(scores, 1, oh + i * h);
+  }
+}
+
 }  // namespace
 
 int64_t attention_scratch_floats(int64_t seq_len_max, int64_t threads) {
@@ -104,6 +267,7 @@ void attention(const float* q, const float* k, const float* v, float* out,
   const int64_t h = num_heads * head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const bool transposed = head_dim <= kMaxTransposedHeadDim;
+  const bool avx512 = transposed && head_dim % 16 == 0 && has_avx512();
   int64_t seq_len_max = 0, work = 0;  // work: multiply-adds of the two products
   for (int64_t b = 0; b < num_seqs; ++b) {
     const int64_t len = cu_seqlens[b + 1] - cu_seqlens[b];
@@ -122,6 +286,10 @@ void attention(const float* q, const float* k, const float* v, float* out,
     const float* kh = k + begin * h + col;
     const float* vh = v + begin * h + col;
     float* oh = out + begin * h + col;
+    if (avx512) {
+      head_avx512(qh, kh, vh, oh, h, len, head_dim, scale, stride, scores, kt);
+      continue;
+    }
     if (!transposed) {
       for (int64_t i = 0; i < len; ++i) {
         for (int64_t j = 0; j < len; ++j) scores[j] = row_dot(qh + i * h, kh + j * h, head_dim) * scale;
