@@ -140,17 +140,29 @@ void Backend::begin_batch(const PackedBatch& batch) {
   do_begin_batch(batch);
 }
 
-void Backend::gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
-  check_rank("gemm", "x", x, 2);
-  check_rank("gemm", "w", w, 2);
+void Backend::check_gemm(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
+                         const Tensor& y) const {
+  check_rank(op, "x", x, 2);
+  check_rank(op, "w", w, 2);
   const int64_t n = x.shape[0], k = x.shape[1], m = w.shape[0];
   const DType t = compute_dtype();
-  check_tensor("gemm", "x", x, {n, k}, t, device());
-  check_tensor("gemm", "w", w, {m, k}, gemm_weight_dtype(), device());
-  if (bias.data) check_tensor("gemm", "bias", bias, {m}, t, device());
-  check_tensor("gemm", "y", y, {n, m}, t, device());
-  const OpTimer timer(*this, [&] { return str_cat("gemm [", m, ", ", k, "]"); });
+  check_tensor(op, "x", x, {n, k}, t, device());
+  check_tensor(op, "w", w, {m, k}, gemm_weight_dtype(), device());
+  if (bias.data) check_tensor(op, "bias", bias, {m}, t, device());
+  check_tensor(op, "y", y, {n, m}, t, device());
+}
+
+void Backend::gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  check_gemm("gemm", x, w, bias, y);
+  const OpTimer timer(*this, [&] { return str_cat("gemm [", w.shape[0], ", ", x.shape[1], "]"); });
   do_gemm(x, w, bias, y);
+}
+
+void Backend::gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  check_gemm("gemm_bias_gelu", x, w, bias, y);
+  BERTC_CHECK(bias.data != nullptr, "gemm_bias_gelu: bias has no data");
+  const OpTimer timer(*this, [&] { return str_cat("gemm_bias_gelu [", w.shape[0], ", ", x.shape[1], "]"); });
+  do_gemm_bias_gelu(x, w, bias, y);
 }
 
 void Backend::add_bias_gelu(const Tensor& x, const Tensor& bias) {

@@ -91,6 +91,9 @@ class Backend {
   void gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y);
   // x[N,I] = gelu_erf(x + bias[I])
   void add_bias_gelu(const Tensor& x, const Tensor& bias);
+  // y[N,M] = gelu_erf(x[N,K] · w[M,K]^T + bias[M]): the FFN's first layer; the same values as gemm
+  // then add_bias_gelu, with the activation applied while y is in cache where the backend can.
+  void gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y);
   // y[N,H] = LayerNorm(x + bias + residual) · gamma + beta; y may alias residual.
   void add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& residual,
                                     const Tensor& gamma, const Tensor& beta, float eps,
@@ -128,6 +131,9 @@ class Backend {
  private:
   // The checks prepare_weight and prepare_gemm_weight share: dtype, host device, arena device.
   void check_weight(const char* op, const Tensor& host_weight, const Buffer* arena) const;
+  // The checks gemm and gemm_bias_gelu share.
+  void check_gemm(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
+                  const Tensor& y) const;
 
   class OpTimer;  // times one op into op_times_ while profiling_ (backend.cc)
   bool profiling_ = false;
@@ -143,6 +149,8 @@ class Backend {
   virtual void do_begin_batch(const PackedBatch& batch) = 0;
   virtual void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) = 0;
   virtual void do_add_bias_gelu(const Tensor& x, const Tensor& bias) = 0;
+  virtual void do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                 const Tensor& y) = 0;
   virtual void do_add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias,
                                                const Tensor& residual, const Tensor& gamma,
                                                const Tensor& beta, float eps, const Tensor& y) = 0;

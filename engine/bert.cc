@@ -315,8 +315,7 @@ Tensor BertModel::encode(const PackedBatch& batch, int64_t layers) {
     // The output biases go into the fused bias+residual+LayerNorm, not the GEMM.
     be.gemm(ctx, l.o_w, no_bias, tmp);
     be.add_bias_residual_layer_norm(tmp, l.o_b, h, l.ln1_g, l.ln1_b, eps, h);
-    be.gemm(h, l.i_w, no_bias, inter);
-    be.add_bias_gelu(inter, l.i_b);
+    be.gemm_bias_gelu(h, l.i_w, l.i_b, inter);
     be.gemm(inter, l.f_w, no_bias, tmp);
     be.add_bias_residual_layer_norm(tmp, l.f_b, h, l.ln2_g, l.ln2_b, eps, h);
   }

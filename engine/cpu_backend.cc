@@ -130,12 +130,22 @@ void CpuBackend::do_begin_batch(const PackedBatch& batch) {
   reserve_attention_scratch(batch.seq_len_max);
 }
 
-void CpuBackend::do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+void CpuBackend::run_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y,
+                          Epilogue epilogue) {
   if (w.dtype == DType::kBF16)
     return cpu::gemm_bf16(x.as<const float>(), w.as<const uint16_t>(), bias.as<const float>(),
-                          y.as<float>(), x.shape[0], w.shape[0], x.shape[1]);
+                          y.as<float>(), x.shape[0], w.shape[0], x.shape[1], epilogue);
   cpu::gemm(x.as<const float>(), w.as<const float>(), bias.as<const float>(), y.as<float>(),
-            x.shape[0], w.shape[0], x.shape[1]);
+            x.shape[0], w.shape[0], x.shape[1], epilogue);
+}
+
+void CpuBackend::do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  run_gemm(x, w, bias, y, Epilogue::kBias);
+}
+
+void CpuBackend::do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                   const Tensor& y) {
+  run_gemm(x, w, bias, y, Epilogue::kBiasGelu);
 }
 
 void CpuBackend::do_add_bias_gelu(const Tensor& x, const Tensor& bias) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/backend.h"
+#include "kernels/gemm.h"  // Epilogue
 
 namespace bertc {
 
@@ -32,6 +33,10 @@ class CpuBackend final : public Backend {
   void do_begin_batch(const PackedBatch& batch) override;
   void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
   void do_add_bias_gelu(const Tensor& x, const Tensor& bias) override;
+  void do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
+                         const Tensor& y) override;
+  void run_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y,
+                Epilogue epilogue);
   void do_add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias, const Tensor& residual,
                                        const Tensor& gamma, const Tensor& beta, float eps,
                                        const Tensor& y) override;

@@ -184,6 +184,13 @@ class CudaBackend final : public Backend {
     });
   }
 
+  // cuBLAS's plain GEMM, then the bias + GELU kernel (a cuBLASLt epilogue is not used yet).
+  void do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
+                         const Tensor& y) override {
+    do_gemm(x, w, Tensor{}, y);
+    do_add_bias_gelu(y, bias);
+  }
+
   void do_add_bias_gelu(const Tensor& x, const Tensor& bias) override {
     dispatch(dtype_, [&]<typename T>() {
       cuda::bias_gelu<T>(x.as<T>(), bias.as<const T>(), x.shape[0], x.shape[1], stream_);

@@ -11,4 +11,8 @@ void bias_gelu(float* x, const float* bias, int64_t rows, int64_t cols);
 
 namespace bertc::cpu {
 void bias_gelu(float* x, const float* bias, int64_t rows, int64_t cols);
+// x[r * ld + c] = gelu(x[r * ld + c]) on a [rows, cols] block, on the calling thread: the epilogue
+// the gemms run on a block of y while it is still in cache (kernels/gemm.h, Epilogue::kBiasGelu).
+// The same bits as bias_gelu with a zero bias.
+void gelu_block(float* x, int64_t ld, int64_t rows, int64_t cols);
 }  // namespace bertc::cpu

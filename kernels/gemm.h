@@ -7,6 +7,13 @@
 
 #include <cstdint>
 
+namespace bertc {
+// What the cpu gemms do to each output after its dot product: add the bias (when given), then for
+// kBiasGelu apply the FFN's GELU (cpu::gelu_block) while the block of y is still in cache
+// instead of in a second pass over [N, I] (kernels/bias_gelu.h: the same bits either way).
+enum class Epilogue { kBias, kBiasGelu };
+}  // namespace bertc
+
 namespace bertc::ref {
 void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
           int64_t k);
@@ -14,5 +21,5 @@ void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n
 
 namespace bertc::cpu {
 void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
-          int64_t k);
+          int64_t k, Epilogue epilogue = Epilogue::kBias);
 }  // namespace bertc::cpu

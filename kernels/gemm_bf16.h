@@ -15,6 +15,8 @@
 
 #include <cstdint>
 
+#include "kernels/gemm.h"  // Epilogue
+
 namespace bertc {
 
 // bf16 elements of the packed form of an [m, k] weight.
@@ -38,5 +40,5 @@ namespace bertc::cpu {
 // w_packed from gemm_bf16_pack. Runs on AMX tiles where the CPU and kernel allow them, else
 // on plain fp32 arithmetic (same rounding of the inputs).
 void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
-               int64_t m, int64_t k);
+               int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
 }  // namespace bertc::cpu

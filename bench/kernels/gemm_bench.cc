@@ -7,6 +7,7 @@
 #include "kernels/cpu/gemm_paths.h"
 
 #include <new>
+#include <type_traits>
 #include <random>
 #include <vector>
 
@@ -37,17 +38,26 @@ Floats random_vec(int64_t n, unsigned seed) {
   return v;
 }
 
-template <auto Gemm>
+// Epilogue: kBias, or kBiasGelu for gemm_gelu/* (the FFN-in layer with its activation fused).
+template <auto Gemm, Epilogue E = Epilogue::kBias>
 void bm_gemm(benchmark::State& state) {
-  if (Gemm == &cpu::gemm_avx512 && !cpu::has_avx512()) {
-    state.SkipWithError("this CPU has no AVX-512");
-    return;
+  // ref::gemm takes no epilogue; every cpu path does.
+  constexpr bool kIsRef = std::is_same_v<decltype(Gemm), decltype(&ref::gemm)>;
+  if constexpr (!kIsRef) {
+    if (Gemm == &cpu::gemm_avx512 && !cpu::has_avx512()) {
+      state.SkipWithError("this CPU has no AVX-512");
+      return;
+    }
   }
   const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
   const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
   Floats y(n * m);
   for (auto _ : state) {
-    Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k);
+    if constexpr (kIsRef) {
+      Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k);
+    } else {
+      Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k, E);
+    }
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
@@ -66,6 +76,7 @@ BENCHMARK(bm_gemm<ref::gemm>)->Name("gemm/ref")->Args({128, 768, 768})->Unit(ben
 BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Apply(bert_shapes);
 BENCHMARK(bm_gemm<cpu::gemm_eigen>)->Name("gemm/eigen")->Apply(bert_shapes);
 BENCHMARK(bm_gemm<cpu::gemm_avx512>)->Name("gemm/avx512")->Apply(bert_shapes);
+BENCHMARK(bm_gemm<cpu::gemm, Epilogue::kBiasGelu>)->Name("gemm_gelu/cpu")->Args({128, 3072, 768})->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
 // One short sentence: latency of the padded tail tile.
 BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Args({7, 3072, 768})->Unit(benchmark::kMicrosecond)->UseRealTime();
 

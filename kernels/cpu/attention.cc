@@ -4,11 +4,6 @@
 // bits alone or in any batch, with any thread count. Checked against kernels/ref/attention.cc (1e-5).
 #include "kernels/attention.h"
 
-// GCC 12 flags the _mm512_undefined operands inside its own _mm512_reduce_max_ps as
-// maybe-uninitialized: a false positive in the compiler's header (they are never read).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <immintrin.h>
 #include <omp.h>
 
@@ -17,6 +12,7 @@
 
 #include "kernels/cpu/gemm_paths.h"
 #include "kernels/cpu/vec.h"
+#include "kernels/cpu/vec_avx512.h"
 
 namespace bertc::cpu {
 namespace {
@@ -100,29 +96,9 @@ void probs_times_v(const float* p, int64_t stride, int64_t len, const float* v, 
   }
 }
 
-#define BERTC_AVX512 __attribute__((target("avx512f")))
-
 // The AVX-512 path (heads of D = 16·C·n, D <= kMaxTransposedHeadDim): the same math as above
 // with FMAs, kept in registers explicitly. Every score is one FMA chain over d = 0, 1, ..., and
 // every output one FMA chain over keys j = 0, 1, ..., whatever NQ is.
-
-// fast_exp (vec.h) on 16 lanes with the same operations in the same order: the same bits.
-BERTC_AVX512 __m512 fast_exp16(__m512 x) {
-  const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.0f);
-  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-  const __m512 round = _mm512_set1_ps(12582912.0f);
-  const __m512 k = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), round), round);
-  const __m512 r = _mm512_sub_ps(_mm512_sub_ps(xc, _mm512_mul_ps(k, _mm512_set1_ps(0.693145751953125f))),
-                                 _mm512_mul_ps(k, _mm512_set1_ps(1.42860682030941723e-6f)));
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  for (const float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(c));
-  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(k), _mm512_set1_epi32(127)), 23);
-  __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
-  y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
-  y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), _mm512_setzero_ps());
-  return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);  // NaN stays NaN
-}
 
 // softmax_row on 16 lanes: the same max, the same exps, the same lane sums folded the same way
 // (row_sum), the same scaling: the same bits.

@@ -60,9 +60,13 @@ void gemm_small_m(const float* x, const float* w, const float* bias, float* y, i
 }  // namespace
 
 void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int64_t n,
-                int64_t m, int64_t k) {
-  if (gemm_degenerate(bias, y, n, m, k)) return;
-  if (m < kSmallM) return gemm_small_m(x, w, bias, y, n, m, k);
+                int64_t m, int64_t k, Epilogue epilogue) {
+  if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
+  if (m < kSmallM) {
+    gemm_small_m(x, w, bias, y, n, m, k);
+    if (epilogue == Epilogue::kBiasGelu) gelu_block(y, m, n, m);
+    return;
+  }
   // Eigen must never fork on its own: a team of one thread (OMP_DYNAMIC, thread limits) would
   // otherwise let it block K for several threads and change the bits.
   static const bool eigen_single_threaded = [] { Eigen::setNbThreads(1); return true; }();
@@ -100,12 +104,13 @@ void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int
           for (int64_t c = 0; c < cols; ++c) row[c] += bias[c0 + c];
         }
       }
+      if (epilogue == Epilogue::kBiasGelu) gelu_block(y + r0 * m + c0, m, rows, cols);
     }
   }
 }
 
 void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
-          int64_t k) {
+          int64_t k, Epilogue epilogue) {
   // BERTC_GEMM=eigen keeps the Eigen path on an AVX-512 CPU: for side-by-side timings and to
   // rule the hand-written kernel out when chasing a difference. Read once: a process never
   // mixes the two paths' bits.
@@ -113,8 +118,8 @@ void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n
     const char* env = std::getenv("BERTC_GEMM");
     return has_avx512() && !(env && std::strcmp(env, "eigen") == 0);
   }();
-  if (avx512) return gemm_avx512(x, w, bias, y, n, m, k);
-  gemm_eigen(x, w, bias, y, n, m, k);
+  if (avx512) return gemm_avx512(x, w, bias, y, n, m, k, epilogue);
+  gemm_eigen(x, w, bias, y, n, m, k, epilogue);
 }
 
 }  // namespace bertc::cpu

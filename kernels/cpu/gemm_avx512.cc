@@ -128,7 +128,7 @@ constexpr auto kTiles = all_tiles(std::make_index_sequence<kRows>{});
 
 // Rows [r0, r1) x columns [c0, c1) of y, on the calling thread.
 void block(const float* x, const float* w, const float* bias, float* y, int64_t m, int64_t k,
-           int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+           int64_t r0, int64_t r1, int64_t c0, int64_t c1, Epilogue epilogue) {
   // Accumulators parked between K blocks: one [kRows][kCols][16] slot per row group of the
   // block. Thread-local so that the forward pass stops allocating once it has grown.
   static thread_local std::vector<float> partial;
@@ -165,6 +165,8 @@ void block(const float* x, const float* w, const float* bias, float* y, int64_t 
       }
     }
   }
+  // The block of y is final and still in L2 (at most ~256 rows x 96 columns).
+  if (epilogue == Epilogue::kBiasGelu) gelu_block(y + r0 * m + c0, m, r1 - r0, c1 - c0);
 }
 
 }  // namespace
@@ -175,8 +177,8 @@ bool has_avx512() {
 }
 
 void gemm_avx512(const float* x, const float* w, const float* bias, float* y, int64_t n,
-                 int64_t m, int64_t k) {
-  if (gemm_degenerate(bias, y, n, m, k)) return;
+                 int64_t m, int64_t k, Epilogue epilogue) {
+  if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
   // Tasks are (row block, column chunk) pairs: at batch 1 the column chunks keep every core
   // busy (each streams its own share of w once), at large batch the row blocks do.
   const int64_t block_rows =
@@ -189,7 +191,8 @@ void gemm_avx512(const float* x, const float* w, const float* bias, float* y, in
 #pragma omp parallel for schedule(dynamic) if (parallel)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
-    block(x, w, bias, y, m, k, r0, std::min(n, r0 + block_rows), c0, std::min(m, c0 + kColChunk));
+    block(x, w, bias, y, m, k, r0, std::min(n, r0 + block_rows), c0, std::min(m, c0 + kColChunk),
+          epilogue);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/dtype.h"
+#include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
 
 namespace bertc {
@@ -41,15 +42,16 @@ void gemm_bf16_round_x(const float* x, int64_t n, int64_t k, uint16_t* xb) {
 }
 
 void gemm_bf16_store(const float* sums, const float* bias, float* y, int64_t m, int64_t rows,
-                     int64_t cols) {
+                     int64_t cols, Epilogue epilogue) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) y[r * m + c] = sums[r * 32 + c] + (bias ? bias[c] : 0.0f);
+  if (epilogue == Epilogue::kBiasGelu) gelu_block(y, m, rows, cols);
 }
 
 // One 32 x 32 block at a time, each sum in lane order over k: the loops over the 16 columns of a
 // packed row vectorize.
 void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
-                        int64_t n, int64_t m, int64_t k) {
+                        int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
   const int64_t kt = (k + 31) / 32, kp = kt * 32;
   const int64_t row_blocks = (n + 31) / 32, col_blocks = (m + 31) / 32;
 #pragma omp parallel for schedule(dynamic) if (n * m * k >= (int64_t{1} << 18))
@@ -70,12 +72,12 @@ void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const floa
       }
     }
     gemm_bf16_store(sums, bias ? bias + c0 : nullptr, y + r0 * m + c0, m,
-                    std::min<int64_t>(32, n - r0), std::min<int64_t>(32, m - c0));
+                    std::min<int64_t>(32, n - r0), std::min<int64_t>(32, m - c0), epilogue);
   }
 }
 
 void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
-               int64_t m, int64_t k) {
+               int64_t m, int64_t k, Epilogue epilogue) {
   if (n == 0 || m == 0) return;
   // BERTC_GEMM=portable keeps the plain loops on any CPU, to rule the AMX kernel out when chasing
   // a difference. Read once: a process never mixes two paths' bits.
@@ -88,8 +90,8 @@ void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, floa
   const size_t need = static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32));
   if (xb.size() < need) xb.resize(need);
   gemm_bf16_round_x(x, n, k, xb.data());
-  if (amx) return gemm_bf16_amx(xb.data(), w_packed, bias, y, n, m, k);
-  gemm_bf16_portable(xb.data(), w_packed, bias, y, n, m, k);
+  if (amx) return gemm_bf16_amx(xb.data(), w_packed, bias, y, n, m, k, epilogue);
+  gemm_bf16_portable(xb.data(), w_packed, bias, y, n, m, k, epilogue);
 }
 
 }  // namespace cpu

@@ -44,7 +44,7 @@ struct alignas(64) TileConfig {
 // padded w) on the calling thread, whose tile configuration is loaded.
 BERTC_AMX void block(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
                      int64_t n, int64_t m, int64_t kt, int64_t r0, int64_t r1, int64_t c0,
-                     int64_t c1) {
+                     int64_t c1, Epilogue epilogue) {
   const int64_t kp = kt * 32;
   alignas(64) float sums[32 * 32];
   for (int64_t c = c0; c < c1; c += 32) {
@@ -72,7 +72,7 @@ BERTC_AMX void block(const uint16_t* xb, const uint16_t* w_packed, const float* 
       _tile_stored(2, sums + 16 * 32, 128);
       _tile_stored(3, sums + 16 * 32 + 16, 128);
       gemm_bf16_store(sums, bias ? bias + c : nullptr, y + r * m + c, m,
-                      std::min<int64_t>(32, n - r), std::min<int64_t>(32, m - c));
+                      std::min<int64_t>(32, n - r), std::min<int64_t>(32, m - c), epilogue);
     }
   }
 }
@@ -86,7 +86,7 @@ bool has_amx_bf16() {
 }
 
 BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const float* bias,
-                             float* y, int64_t n, int64_t m, int64_t k) {
+                             float* y, int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
   const int64_t kt = (k + 31) / 32;
   const int64_t np = (n + 31) / 32 * 32, mp = (m + 31) / 32 * 32;
   const int64_t block_rows = std::max<int64_t>(32, kXBlockBytes / (std::max<int64_t>(kt, 1) * 64) / 32 * 32);
@@ -102,7 +102,7 @@ BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const
     for (int64_t t = 0; t < row_blocks * col_chunks; ++t) {
       const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
       block(xb, w_packed, bias, y, n, m, kt, r0, std::min(np, r0 + block_rows), c0,
-            std::min(mp, c0 + kColChunk));
+            std::min(mp, c0 + kColChunk), epilogue);
     }
   }
 }

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "kernels/gemm.h"  // Epilogue
+
 namespace bertc::cpu {
 
 // Every path takes x already rounded to bf16 and padded: xb [n rounded up to 32, kp] with
@@ -18,14 +20,14 @@ void gemm_bf16_round_x(const float* x, int64_t n, int64_t k, uint16_t* xb);
 bool has_amx_bf16();
 
 void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
-                        int64_t n, int64_t m, int64_t k);
+                        int64_t n, int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
 // Callers check has_amx_bf16() first.
 void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
-                   int64_t n, int64_t m, int64_t k);
+                   int64_t n, int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
 
-// Rows [r0, r1) x columns [c0, c1) of y from a [32, 32] block of fp32 sums (row stride 32), with
-// the bias added: the shared epilogue of the paths.
+// rows x cols of y (row stride m) from a [32, 32] block of fp32 sums (row stride 32), with the
+// bias added and the epilogue applied: the shared ending of the paths.
 void gemm_bf16_store(const float* sums, const float* bias, float* y, int64_t m, int64_t rows,
-                     int64_t cols);
+                     int64_t cols, Epilogue epilogue);
 
 }  // namespace bertc::cpu

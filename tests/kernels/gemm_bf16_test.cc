@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/dtype.h"
+#include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
 #include "test_util.h"
 
@@ -32,11 +33,13 @@ std::vector<std::pair<const char*, Path>> paths() {
                   int64_t m, int64_t k) {
       std::vector<uint16_t> xb(static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32)));
       cpu::gemm_bf16_round_x(x, n, k, xb.data());
-      path(xb.data(), w, bias, y, n, m, k);
+      path(xb.data(), w, bias, y, n, m, k, Epilogue::kBias);
     };
   };
   std::vector<std::pair<const char*, Path>> p = {
-      {"gemm_bf16", &cpu::gemm_bf16}, {"portable", with_rounding(&cpu::gemm_bf16_portable)}};
+      {"gemm_bf16", [](const float* x, const uint16_t* w, const float* bias, float* y, int64_t n,
+                       int64_t m, int64_t k) { cpu::gemm_bf16(x, w, bias, y, n, m, k); }},
+      {"portable", with_rounding(&cpu::gemm_bf16_portable)}};
   if (cpu::has_amx_bf16()) p.emplace_back("amx", with_rounding(&cpu::gemm_bf16_amx));
   return p;
 }
@@ -93,6 +96,20 @@ INSTANTIATE_TEST_SUITE_P(
                       // BERT: attention output / FFN in / FFN out at T = 1, 7, 128
                       Shape3{1, 768, 768, true}, Shape3{7, 3072, 768, true},
                       Shape3{128, 768, 3072, true}));
+
+// The fused epilogue gives exactly the plain product followed by cpu::bias_gelu.
+TEST(GemmBf16Epilogue, BiasGeluEqualsTheTwoPasses) {
+  for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{70, 3072, 768}, {7, 37, 45}}) {
+    const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
+               bias = test::random_floats(m, 3);
+    const auto packed = pack(w, m, k);
+    std::vector<float> fused(n * m), two(n * m);
+    cpu::gemm_bf16(x.data(), packed.data(), bias.data(), fused.data(), n, m, k, Epilogue::kBiasGelu);
+    cpu::gemm_bf16(x.data(), packed.data(), nullptr, two.data(), n, m, k);
+    cpu::bias_gelu(two.data(), bias.data(), n, m);
+    EXPECT_TRUE(test::same_bits(fused.data(), two.data(), n * m)) << n << "x" << m << "x" << k;
+  }
+}
 
 // Rows [begin, begin + count) of x alone must give exactly the rows of the full product.
 void expect_rows_invariant(const Path& gemm, int64_t n, int64_t m, int64_t k) {

@@ -3,6 +3,7 @@
 // and each of its paths (kernels/cpu/gemm_paths.h) are tested; the AVX-512 one only where the
 // CPU has it.
 #include "kernels/gemm.h"
+#include "kernels/bias_gelu.h"
 
 #include <omp.h>
 
@@ -31,9 +32,17 @@ using GemmFn = void (*)(const float*, const float*, const float*, float*, int64_
 
 // The paths to test: cpu::gemm as dispatched, then each path on its own.
 std::vector<std::pair<const char*, GemmFn>> gemm_paths() {
-  std::vector<std::pair<const char*, GemmFn>> paths = {{"gemm", &cpu::gemm},
-                                                       {"gemm_eigen", &cpu::gemm_eigen}};
-  if (cpu::has_avx512()) paths.emplace_back("gemm_avx512", &cpu::gemm_avx512);
+  // The plain epilogue (bias only): lambdas, since a pointer does not carry the default argument.
+  std::vector<std::pair<const char*, GemmFn>> paths = {
+      {"gemm", [](const float* x, const float* w, const float* b, float* y, int64_t n, int64_t m,
+                  int64_t k) { cpu::gemm(x, w, b, y, n, m, k); }},
+      {"gemm_eigen", [](const float* x, const float* w, const float* b, float* y, int64_t n,
+                        int64_t m, int64_t k) { cpu::gemm_eigen(x, w, b, y, n, m, k); }}};
+  if (cpu::has_avx512())
+    paths.emplace_back("gemm_avx512", [](const float* x, const float* w, const float* b, float* y,
+                                         int64_t n, int64_t m, int64_t k) {
+      cpu::gemm_avx512(x, w, b, y, n, m, k);
+    });
   return paths;
 }
 
@@ -87,6 +96,28 @@ void expect_rows_invariant(GemmFn gemm, int64_t n, int64_t m, int64_t k) {
     }
   }
   omp_set_num_threads(saved);
+}
+
+// The fused epilogue gives exactly gemm without bias followed by cpu::bias_gelu, on every path.
+TEST(GemmEpilogue, BiasGeluEqualsTheTwoPasses) {
+  using FusedFn = void (*)(const float*, const float*, const float*, float*, int64_t, int64_t,
+                           int64_t, Epilogue);
+  std::vector<std::pair<const char*, FusedFn>> paths = {{"gemm", &cpu::gemm},
+                                                        {"gemm_eigen", &cpu::gemm_eigen}};
+  if (cpu::has_avx512()) paths.emplace_back("gemm_avx512", &cpu::gemm_avx512);
+  for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{300, 3072, 768}, {7, 37, 45},
+                         {5, 2, 9}, {3, 5, 0}}) {
+    const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
+               bias = test::random_floats(m, 3);
+    for (const auto& [name, gemm] : paths) {
+      SCOPED_TRACE(name);
+      std::vector<float> fused(n * m), two(n * m);
+      gemm(x.data(), w.data(), bias.data(), fused.data(), n, m, k, Epilogue::kBiasGelu);
+      gemm(x.data(), w.data(), nullptr, two.data(), n, m, k, Epilogue::kBias);
+      cpu::bias_gelu(two.data(), bias.data(), n, m);
+      EXPECT_TRUE(test::same_bits(fused.data(), two.data(), n * m)) << n << "x" << m << "x" << k;
+    }
+  }
 }
 
 TEST(GemmInvariance, RowBitsIndependentOfBatchAndThreads) {
