@@ -120,6 +120,10 @@ WeightSource WeightSource::random(const BertConfig& config, uint64_t seed, bool 
   return w;
 }
 
+void WeightSource::release(const Tensor& t) const {
+  if (file_) file_->release_pages(t.data, t.nbytes());
+}
+
 const Tensor* WeightSource::find(std::string_view name) const {
   auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : &it->second;
@@ -210,7 +214,10 @@ BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backe
   if (arena_nbytes) weight_arena_ = backend_->allocate(arena_nbytes);
   size_t offset = 0;
   std::vector<Tensor> prepared;
-  for (size_t j = 0; j < host.size(); ++j) prepared.push_back(prepare(j, &weight_arena_, offset));
+  for (size_t j = 0; j < host.size(); ++j) {
+    prepared.push_back(prepare(j, &weight_arena_, offset));
+    if (prepared.back().data != host[j]->data) weights_.release(*host[j]);  // not held twice
+  }
 
   size_t i = 0;
   word_ = prepared[i++];

@@ -29,6 +29,9 @@ class WeightSource {
   const BertConfig& config() const { return config_; }
   const std::string& origin() const { return origin_; }  // the file path, or "random weights"
   const Tensor* find(std::string_view name) const;       // nullptr when absent
+  // Tells the source that `t` (one of its tensors) has been copied by a backend: a file-backed
+  // source drops its pages from memory (ModelFile::release_pages); random weights stay.
+  void release(const Tensor& t) const;
 
  private:
   BertConfig config_;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -35,6 +36,16 @@ struct ModelFile::Mapping {
     if (addr) ::munmap(addr, nbytes);
   }
 };
+
+void ModelFile::release_pages(const void* data, size_t nbytes) const {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto map_begin = reinterpret_cast<uintptr_t>(map_->addr);
+  const uintptr_t begin = std::max(reinterpret_cast<uintptr_t>(data), map_begin);
+  const uintptr_t end = std::min(reinterpret_cast<uintptr_t>(data) + nbytes, map_begin + map_->nbytes);
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  // Advice only: a failure costs memory, never correctness.
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
 
 int64_t TensorInfo::numel() const {
   int64_t n = 1;

@@ -106,6 +106,12 @@ class ModelFile {
   const TensorInfo* find(std::string_view name) const;   // nullptr when absent
   const TensorInfo& tensor(std::string_view name) const; // throws naming the file and tensor
 
+  // Drops the whole pages inside [data, data + nbytes) of the mapping from this process's resident
+  // set (madvise MADV_DONTNEED); the mapping stays valid, a later read faults them back in from
+  // the file. For weights a backend has copied (packed, widened, uploaded), so they are not held
+  // twice. Ranges outside the mapping are ignored.
+  void release_pages(const void* data, size_t nbytes) const;
+
   // Recomputes every tensor checksum; throws on the first mismatch.
   void verify_checksums() const;
   // A short stable identity of the weights (hash of the tensor table's checksums), for indexes.
