@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "kernels/cpu/gemm_bf16_paths.h"
 
@@ -42,24 +44,23 @@ struct alignas(64) TileConfig {
 
 // Rows [r0, r1) (multiples of 32 in the padded x) x columns [c0, c1) (multiples of 32 in the
 // padded w) on the calling thread, whose tile configuration is loaded.
-BERTC_AMX void block(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
+BERTC_AMX void block(const uint16_t* xt, const uint16_t* w_packed, const float* bias, float* y,
                      int64_t n, int64_t m, int64_t kt, int64_t r0, int64_t r1, int64_t c0,
                      int64_t c1, Epilogue epilogue) {
-  const int64_t kp = kt * 32;
   alignas(64) float sums[32 * 32];
   for (int64_t c = c0; c < c1; c += 32) {
     const uint16_t* w0 = w_packed + c / 16 * kt * kTileElems;  // columns c .. c + 15
     const uint16_t* w1 = w0 + kt * kTileElems;                  // columns c + 16 .. c + 31
     for (int64_t r = r0; r < r1; r += 32) {
-      const uint16_t* x0 = xb + r * kp;
-      const uint16_t* x1 = x0 + 16 * kp;
+      const uint16_t* x0 = xt + r / 16 * kt * kTileElems;  // rows r .. r + 15, tile by tile
+      const uint16_t* x1 = x0 + kt * kTileElems;          // rows r + 16 .. r + 31
       _tile_zero(0);
       _tile_zero(1);
       _tile_zero(2);
       _tile_zero(3);
       for (int64_t t = 0; t < kt; ++t) {
-        _tile_loadd(4, x0 + t * 32, kp * 2);
-        _tile_loadd(5, x1 + t * 32, kp * 2);
+        _tile_loadd(4, x0 + t * kTileElems, 64);
+        _tile_loadd(5, x1 + t * kTileElems, 64);
         _tile_loadd(6, w0 + t * kTileElems, 64);
         _tile_loadd(7, w1 + t * kTileElems, 64);
         _tile_dpbf16ps(0, 4, 6);
@@ -93,15 +94,25 @@ BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const
   const int64_t row_blocks = (np + block_rows - 1) / block_rows;
   const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
   const bool parallel = row_blocks * col_chunks > 1 && n * m * k >= (int64_t{1} << 20);
+  // x in tiles: [row tile][k step] of 16 rows x 32 k, 1 KB contiguous each, so that a tile load
+  // reads 16 consecutive lines instead of 16 rows kp * 2 bytes apart.
+  static thread_local std::vector<uint16_t> tiled;
+  if (tiled.size() < static_cast<size_t>(np * kt * 32)) tiled.resize(static_cast<size_t>(np * kt * 32));
+  uint16_t* xt = tiled.data();
 #pragma omp parallel if (parallel)
   {
+#pragma omp for schedule(static)
+    for (int64_t rt = 0; rt < np / 16; ++rt)
+      for (int64_t t = 0; t < kt; ++t)
+        for (int64_t i = 0; i < 16; ++i)
+          std::memcpy(xt + (rt * kt + t) * kTileElems + i * 32, xb + (rt * 16 + i) * kt * 32 + t * 32, 64);
     // The tile configuration is per thread: every thread of the team loads its own.
     const TileConfig config;
     _tile_loadconfig(&config);
 #pragma omp for schedule(dynamic)
     for (int64_t t = 0; t < row_blocks * col_chunks; ++t) {
       const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
-      block(xb, w_packed, bias, y, n, m, kt, r0, std::min(np, r0 + block_rows), c0,
+      block(xt, w_packed, bias, y, n, m, kt, r0, std::min(np, r0 + block_rows), c0,
             std::min(mp, c0 + kColChunk), epilogue);
     }
   }
