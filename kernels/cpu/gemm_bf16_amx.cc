@@ -59,6 +59,14 @@ BERTC_AMX void block(const uint16_t* xt, const uint16_t* w_packed, const float* 
       _tile_zero(2);
       _tile_zero(3);
       for (int64_t t = 0; t < kt; ++t) {
+        if (r == r0) {  // the first row pair pulls this column pair's w tiles in, 2 steps ahead
+          const char* next0 = reinterpret_cast<const char*>(w0 + (t + 2) * kTileElems);
+          const char* next1 = reinterpret_cast<const char*>(w1 + (t + 2) * kTileElems);
+          for (int line = 0; line < 16 && t + 2 < kt; ++line) {
+            _mm_prefetch(next0 + line * 64, _MM_HINT_T0);
+            _mm_prefetch(next1 + line * 64, _MM_HINT_T0);
+          }
+        }
         _tile_loadd(4, x0 + t * kTileElems, 64);
         _tile_loadd(5, x1 + t * kTileElems, 64);
         _tile_loadd(6, w0 + t * kTileElems, 64);
