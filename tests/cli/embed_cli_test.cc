@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -192,6 +193,41 @@ TEST(BenchCli, JsonlOnePerShape) {
   for (const char* k : {"median_ms", "seq_per_s", "tok_per_s", "gflops", "peak_rss_mb"})
     EXPECT_TRUE(rows[0].contains(k)) << k;
   EXPECT_EQ(run_bertc("bench --shapes 1x8").exit_code, 2);  // neither -m nor --random
+}
+
+// --peer ort runs the peers folder's ort_bert.sh (a stand-in here that prints the peer's line
+// format) and adds its median and the ratio; --profile adds one "#" line per op; bf16 runs on CPU.
+TEST(BenchCli, PeerRatioProfileAndBf16) {
+  const fs::path peers = testing::scratch_dir() / "peers";
+  fs::create_directories(peers);
+  {
+    std::ofstream script(peers / "ort_bert.sh");
+    script << "#!/bin/sh\necho '# stand-in ONNX Runtime'\n"
+              "echo 'peer=ort B=1 S=8 threads=1 reps=5 median_ms=2.50 min_ms=2.40'\n";
+  }
+  fs::permissions(peers / "ort_bert.sh", fs::perms::owner_all);
+  auto r = run_bertc("bench --random tiny --shapes 1x8 --reps 1 --threads 1 --format jsonl --peer ort "
+                     "--peer-dir '" + peers.string() + "' --profile --dtype bf16");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> data, profile;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) (line[0] == '#' ? profile : data).push_back(line);
+  ASSERT_EQ(data.size(), 1u) << r.out;
+  const auto row = nlohmann::json::parse(data[0]);
+  EXPECT_EQ(row["dtype"], "bf16");
+  EXPECT_DOUBLE_EQ(row["ort_median_ms"].get<double>(), 2.5);
+  // median_ms is printed to 4 decimals: the ratio recomputed from it agrees to ~4e-4 relative.
+  const double ratio = 2.5 / row["median_ms"].get<double>();
+  EXPECT_NEAR(row["speedup_vs_ort"].get<double>(), ratio, 1e-3 * ratio);
+  EXPECT_TRUE(row.contains("pct_fma_peak"));
+  EXPECT_NE(r.out.find("gemm_bias_gelu"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("attention"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("stand-in ONNX Runtime"), std::string::npos) << r.err;
+
+  r = run_bertc("bench --random tiny --shapes 1x8 --reps 1 --peer ort --peer-dir '" +
+                (peers / "absent").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ort_bert.sh: not found"), std::string::npos) << r.err;
 }
 
 }  // namespace
