@@ -62,18 +62,9 @@ TEST(CpuBf16, MiniLMWithinBounds) {
 
 TEST(CpuBf16, SequenceAloneMatchesInBatchBitwise) {
   auto model = load_bf16(testing::converted(testing::fixture_model_dir("tiny-st"), "tiny-st"));
-  const int64_t h = model->config().hidden_size;
-  const std::vector<int32_t> ids = {101, 2002, 2003, 3564, 2379, 1996, 2314, 2924, 102};
-  PackedBatch batch, alone;
-  batch.add({101, 1996, 102}, {});
-  batch.add(ids, {});
-  batch.add(std::vector<int32_t>(40, 2924), {});
-  alone.add(ids, {});
-  std::vector<float> in_batch, single;
-  model->to_host(model->encode(batch, model->num_layers()), in_batch);
-  model->to_host(model->encode(alone, model->num_layers()), single);
-  EXPECT_TRUE(test::same_bits(single.data(), in_batch.data() + batch.cu_seqlens[1] * h,
-                              static_cast<int64_t>(single.size())));
+  const auto [single, in_batch] = testing::alone_and_in_batch(*model);
+  ASSERT_EQ(single.size(), in_batch.size());
+  EXPECT_TRUE(test::same_bits(single.data(), in_batch.data(), static_cast<int64_t>(single.size())));
 }
 
 }  // namespace

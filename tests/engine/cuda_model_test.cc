@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "engine_test_util.h"
 #include "engine/bert.h"
 #include "engine/reference.h"
 #include "weights/convert_bert.h"
@@ -83,19 +84,7 @@ TEST_P(CudaModelTest, TinyStMatchesReferenceBundles) {
 // pick a different GEMM kernel (tiling, split-K) for another N, which reorders the sums.
 TEST_P(CudaModelTest, SequenceAloneMatchesInBatch) {
   auto model = load(tiny_st());
-  const int64_t h = model->config().hidden_size;
-  const std::vector<int32_t> ids = {101, 2002, 2003, 3564, 2379, 1996, 2314, 2924, 102};
-  PackedBatch batch, alone;
-  batch.add({101, 1996, 102}, {});
-  batch.add(ids, {});
-  batch.add(std::vector<int32_t>(40, 2924), {});
-  alone.add(ids, {});
-
-  std::vector<float> in_batch, single;
-  model->to_host(model->encode(batch, model->num_layers()), in_batch);
-  model->to_host(model->encode(alone, model->num_layers()), single);
-  const std::vector<float> slice(in_batch.begin() + batch.cu_seqlens[1] * h,
-                                 in_batch.begin() + batch.cu_seqlens[2] * h);
+  const auto [single, slice] = testing::alone_and_in_batch(*model);
   // f32: GEMM reordering over K <= 256 on values up to ~4: 1e-5. In 16 bits a reordered sum can
   // round an activation the other way (one ulp), which later layers carry: the model bounds.
   const double atol = dtype() == DType::kF32 ? 1e-5 : bounds_for(dtype()).atol_hidden;

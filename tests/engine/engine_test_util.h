@@ -11,7 +11,10 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "engine/bert.h"
 #include "test_util.h"
 #include "weights/convert_bert.h"
 #include "weights/model_file.h"
@@ -48,6 +51,23 @@ inline std::shared_ptr<const ModelFile> converted(const std::string& hf_dir, con
 }
 
 using test::read_file;
+
+// A 9-token sequence encoded alone and inside a batch of three (3, 9 and 40 tokens): {alone, its
+// rows from the batch}, as host floats, for the batch-invariance checks of each backend/dtype.
+inline std::pair<std::vector<float>, std::vector<float>> alone_and_in_batch(BertModel& model) {
+  const int64_t h = model.config().hidden_size;
+  const std::vector<int32_t> ids = {101, 2002, 2003, 3564, 2379, 1996, 2314, 2924, 102};
+  PackedBatch batch, alone;
+  batch.add({101, 1996, 102}, {});
+  batch.add(ids, {});
+  batch.add(std::vector<int32_t>(40, 2924), {});
+  alone.add(ids, {});
+  std::vector<float> in_batch, single;
+  model.to_host(model.encode(batch, model.num_layers()), in_batch);
+  model.to_host(model.encode(alone, model.num_layers()), single);
+  return {single, std::vector<float>(in_batch.begin() + batch.cu_seqlens[1] * h,
+                                     in_batch.begin() + batch.cu_seqlens[2] * h)};
+}
 
 // Runs `bertc ARGS` (ARGS already shell-quoted) with optional stdin text.
 inline test::CliResult run_bertc(const std::string& args, const std::string& stdin_text = "") {

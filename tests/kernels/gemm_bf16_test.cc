@@ -3,7 +3,6 @@
 // number or the thread count). The AMX path runs only where the CPU and kernel allow it.
 #include "kernels/gemm_bf16.h"
 
-#include <omp.h>
 
 #include <cmath>
 #include <functional>
@@ -14,6 +13,7 @@
 #include "engine/dtype.h"
 #include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
+#include "rows_invariance.h"
 #include "test_util.h"
 
 namespace bertc {
@@ -111,27 +111,16 @@ TEST(GemmBf16Epilogue, BiasGeluEqualsTheTwoPasses) {
   }
 }
 
-// Rows [begin, begin + count) of x alone must give exactly the rows of the full product.
 void expect_rows_invariant(const Path& gemm, int64_t n, int64_t m, int64_t k) {
   const auto x = test::random_floats(n * k, 4), w = test::random_floats(m * k, 5),
              bias = test::random_floats(m, 6);
   const auto packed = pack(w, m, k);
-  std::vector<float> full(n * m);
-  gemm(x.data(), packed.data(), bias.data(), full.data(), n, m, k);
-  const int saved = omp_get_max_threads();
-  for (int threads : {1, 2, 3}) {
-    omp_set_num_threads(threads);
-    for (auto [begin, count] : {std::tuple<int64_t, int64_t>{0, 1}, {n - 1, 1}, {3, 1}, {1, 7},
-                                {5, 16}, {2, 37}, {0, n}, {9, n - 9}}) {
-      if (begin + count > n) continue;
-      std::vector<float> part(count * m);
-      gemm(x.data() + begin * k, packed.data(), bias.data(), part.data(), count, m, k);
-      EXPECT_TRUE(test::same_bits(part.data(), full.data() + begin * m, count * m))
-          << "rows " << begin << ".." << begin + count << " of " << n << ", m " << m << ", k " << k
-          << ", " << threads << " threads";
-    }
-  }
-  omp_set_num_threads(saved);
+  test::expect_rows_invariant(
+      n, m,
+      [&](int64_t begin, int64_t count, float* out) {
+        gemm(x.data() + begin * k, packed.data(), bias.data(), out, count, m, k);
+      },
+      "m " + std::to_string(m) + ", k " + std::to_string(k));
 }
 
 TEST(GemmBf16Invariance, RowBitsIndependentOfBatchAndThreads) {

@@ -5,7 +5,6 @@
 #include "kernels/gemm.h"
 #include "kernels/bias_gelu.h"
 
-#include <omp.h>
 
 #include <cmath>
 #include <tuple>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm_paths.h"
+#include "rows_invariance.h"
 #include "test_util.h"
 
 namespace bertc {
@@ -76,26 +76,15 @@ INSTANTIATE_TEST_SUITE_P(
                       GemmShape{128, 3072, 768, true}, GemmShape{128, 768, 3072, true},
                       GemmShape{512, 768, 3072, true}));
 
-// Rows [begin, begin + count) of x computed alone must give exactly the rows of the full product.
 void expect_rows_invariant(GemmFn gemm, int64_t n, int64_t m, int64_t k) {
   const auto x = test::random_floats(n * k, 4), w = test::random_floats(m * k, 5),
              bias = test::random_floats(m, 6);
-  std::vector<float> full(n * m);
-  gemm(x.data(), w.data(), bias.data(), full.data(), n, m, k);
-  const int saved = omp_get_max_threads();
-  for (int threads : {1, 2, 3}) {
-    omp_set_num_threads(threads);
-    for (auto [begin, count] : {std::tuple<int64_t, int64_t>{0, 1}, {n - 1, 1}, {3, 1}, {1, 7},
-                                {5, 16}, {2, 37}, {0, n}, {9, n - 9}}) {
-      if (begin + count > n) continue;
-      std::vector<float> part(count * m);
-      gemm(x.data() + begin * k, w.data(), bias.data(), part.data(), count, m, k);
-      EXPECT_TRUE(test::same_bits(part.data(), full.data() + begin * m, count * m))
-          << "rows " << begin << ".." << begin + count << " of " << n << ", m " << m << ", k " << k
-          << ", " << threads << " threads";
-    }
-  }
-  omp_set_num_threads(saved);
+  test::expect_rows_invariant(
+      n, m,
+      [&](int64_t begin, int64_t count, float* out) {
+        gemm(x.data() + begin * k, w.data(), bias.data(), out, count, m, k);
+      },
+      "m " + std::to_string(m) + ", k " + std::to_string(k));
 }
 
 // The fused epilogue gives exactly gemm without bias followed by cpu::bias_gelu, on every path.
