@@ -3,6 +3,7 @@
 #include "engine/cpu_backend.h"
 
 #include <omp.h>
+#include <sys/mman.h>
 
 #include <Eigen/Core>
 #include <algorithm>
@@ -25,6 +26,7 @@ namespace bertc {
 namespace {
 
 constexpr size_t kAlignBytes = 64;       // a cache line, and one AVX-512 register
+constexpr size_t kHugePage = size_t{2} << 20;
 constexpr int64_t kInitialSeqLen = 512;  // BERT's max_position_embeddings: most batches fit
 
 size_t align_up(size_t n) { return (n + kAlignBytes - 1) / kAlignBytes * kAlignBytes; }
@@ -50,10 +52,15 @@ void CpuBackend::set_threads(int threads) {
 }
 
 Buffer CpuBackend::allocate(size_t nbytes) {
+  // Large buffers (the packed weights, the workspace) are streamed through every forward pass:
+  // on 2 MB pages one TLB entry covers 512 times more of them. Linux backs an aligned range with
+  // huge pages when asked (transparent_hugepage = madvise, the common default); only advice.
+  const size_t align = nbytes >= kHugePage ? kHugePage : kAlignBytes;
   // aligned_alloc needs a size that is a multiple of the alignment, and 0 bytes may give null.
-  const size_t size = std::max(align_up(nbytes), kAlignBytes);
-  void* data = std::aligned_alloc(kAlignBytes, size);
+  const size_t size = std::max((nbytes + align - 1) / align * align, align);
+  void* data = std::aligned_alloc(align, size);
   BERTC_CHECK(data != nullptr, "cpu backend: out of memory allocating ", nbytes, " bytes");
+  if (align == kHugePage) ::madvise(data, size, MADV_HUGEPAGE);
   return Buffer(data, nbytes, Device::kCpu, [](void* p) { std::free(p); });
 }
 
