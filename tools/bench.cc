@@ -106,11 +106,11 @@ void print_profile(BertModel& model, const PackedBatch& batch, double median_ms)
 
 int run_bench(const Args& args) {
   CLI::App app{"Whole-model throughput on random token ids", "bertc bench"};
-  std::string model_path, random, shapes_spec = "1x8,1x128,8x128,32x128,1x512", device = "cpu";
-  std::string dtype = "f32", format = "table";
+  std::string model_path, random, shapes_spec = "1x8,1x128,8x128,32x128,1x512", format = "table";
   std::string peer = "none", peer_dir = "../shared/peers";
-  int threads = 0, reps = 10;
-  bool allow_tf32 = false, profile = false;
+  int reps = 10;
+  bool profile = false;
+  DeviceFlags device;
   app.add_option("-m,--model", model_path, "a .bertc model")->group("Model");
   app.add_option("--random", random, "random weights in memory: bert-base | tiny")
       ->group("Model")->check(CLI::IsMember({"bert-base", "tiny"}));
@@ -126,23 +126,16 @@ int run_bench(const Args& args) {
       ->group("Run")->capture_default_str();
   app.add_option("--format", format, "table | jsonl")->group("Output")->capture_default_str()
       ->check(CLI::IsMember({"table", "jsonl"}));
-  app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--dtype", dtype, "f32 | f16 | bf16 (f16: CUDA only)")
-      ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
-  app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
-      ->group("Device");
-  app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
+  device.add_to(app, /*with_tf32=*/true);
   if (!parse_args(app, args)) return 0;
   if (model_path.empty() == random.empty())
     throw UsageError("give exactly one of -m MODEL.bertc or --random bert-base|tiny");
   if (reps < 1) throw UsageError("--reps must be >= 1");
   const std::vector<BenchShape> shapes = parse_shapes(shapes_spec);
 
-  BackendOptions bo;
-  bo.device = resolve_device(device);
-  bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
-  bo.allow_tf32 = allow_tf32;
-  bo.threads = threads;
+  BackendOptions bo = device.backend_options();
+  const int threads = device.threads;
+  const std::string& dtype = device.dtype;
   for (const BenchShape& s : shapes) {
     bo.max_tokens = std::max(bo.max_tokens, s.batch * s.seq);
     bo.max_seqs = std::max(bo.max_seqs, s.batch);

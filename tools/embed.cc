@@ -125,11 +125,11 @@ std::vector<EmbedInput> read_inputs(const std::string& path, bool jsonl) {
 int run_embed(const Args& args) {
   CLI::App app{"Sentence embeddings with a BERT model, in input order", "bertc embed"};
   std::string model_path = default_model_path(), input, input_format = "text", pool = "auto";
-  std::string on_long = "truncate", device = "cpu", dtype = "f32", out_path, format;
+  std::string on_long = "truncate", out_path, format;
   std::vector<std::string> texts;
-  bool normalize = false, quiet = false, allow_tf32 = false;
+  bool normalize = false, quiet = false;
   int64_t layer = -1, max_length = 0, stride = 0, max_tokens = 8192;
-  int threads = 0;
+  DeviceFlags device;
   app.add_option("texts", texts, "texts to embed (else -i FILE, else stdin; one per line)");
   app.add_option("-m,--model", model_path, "the .bertc model ($BERTC_MODEL or the installed default)")
       ->group("Model")->capture_default_str();
@@ -164,12 +164,7 @@ int run_embed(const Args& args) {
   app.add_option("--format", format, "npy | jsonl | tsv (default: from -o's extension, else jsonl)")
       ->group("Output");
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary line")->group("Output");
-  app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16: CUDA only)")
-      ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
-  app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
-      ->group("Device");
-  app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
+  device.add_to(app, /*with_tf32=*/true);
   app.add_option("--max-tokens", max_tokens, "tokens per packed batch (workspace size)")
       ->group("Device")->capture_default_str();
   if (!parse_args(app, args)) return 0;
@@ -178,7 +173,6 @@ int run_embed(const Args& args) {
   if (fmt == OutputFormat::kNpy && (out_path.empty() || out_path == "-"))
     throw UsageError("--format npy needs -o FILE");
   if (!texts.empty() && !input.empty()) throw UsageError("give TEXT arguments or -i FILE, not both");
-  if (threads < 0) throw UsageError("--threads must be >= 0");
   if (max_tokens < 16) throw UsageError("--max-tokens must be >= 16");
   if (stride < 0 || max_length < 0) throw UsageError("--stride and --max-length must be >= 0");
 
@@ -203,12 +197,7 @@ int run_embed(const Args& args) {
               ": no input texts");
 
   auto file = ModelFile::open(model_path);
-  BackendOptions bo;
-  bo.device = resolve_device(device);
-  bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
-  bo.allow_tf32 = allow_tf32;
-  bo.threads = threads;
-  Embedder embedder(file, bo, max_tokens);
+  Embedder embedder(file, device.backend_options(), max_tokens);
 
   EmbedOptions opt;
   // "tokens" asks for per-token states; the other words are pooling modes.

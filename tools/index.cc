@@ -106,7 +106,7 @@ int run_index_build(const Args& args) {
   int64_t chunk_rows = 4096;
   app.add_option("--corpus", corpus_path, "one document per line, or JSON lines {\"text\", \"id\"?}")
       ->required()->group("Input");
-  modes.add_to(app, "--modes");
+  modes.add_to(app, "--modes", "--run-dtype");  // --dtype: the stored embeddings
   app.add_option("-o,--output", out_dir, "index directory (an interrupted build there resumes)")
       ->required()->group("Output");
   app.add_option("--dtype", dtype, "stored embeddings: f32, or f16 (half the size and scan time)")

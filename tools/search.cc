@@ -118,7 +118,7 @@ int run_search(const Args& args) {
   for (size_t m = 0; m < num_modes; ++m) {
     BERTC_CHECK(views[m].dim == qs[m].dim, index_path, ": mode '", names[m], "' has dim ",
                 views[m].dim, ", the model gives ", qs[m].dim);
-    hits[m] = top_k(views[m], qs[m].data.data(), qs[m].rows, k, modes.threads);
+    hits[m] = top_k(views[m], qs[m].data.data(), qs[m].rows, k, modes.device.threads);
   }
 
   std::string out;

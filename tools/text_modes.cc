@@ -18,7 +18,8 @@
 
 namespace bertc {
 
-void ModeOptions::add_to(CLI::App& app, const std::string& modes_flag) {
+void ModeOptions::add_to(CLI::App& app, const std::string& modes_flag,
+                         const std::string& dtype_flag) {
   app.add_option("-m,--model", model_path,
                  "BERT .bertc model for the pooled/mean/cls modes (default: $BERTC_MODEL or the "
                  "installed all-MiniLM-L6-v2)")
@@ -29,8 +30,7 @@ void ModeOptions::add_to(CLI::App& app, const std::string& modes_flag) {
                  "comma-separated modes: pooled, mean, cls, max (BERT) and w2v (default: w2v when "
                  "only --w2v is given, else pooled,mean plus w2v with --w2v)")
       ->group("Model");
-  app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
+  device.add_to(app, /*with_tf32=*/false, dtype_flag);
   app.add_flag("-q,--quiet", quiet, "no progress, notes or out-of-vocabulary reports")->group("Output");
 }
 
@@ -56,10 +56,7 @@ TextModes::TextModes(const ModeOptions& options) : options_(options) {
   }
   if (!bert_spec.empty()) {
     bert_file_ = ModelFile::open(options.model_path.empty() ? default_model_path() : options.model_path);
-    BackendOptions bo;
-    bo.device = resolve_device(options.device);
-    bo.threads = options.threads;
-    embedder_ = std::make_unique<Embedder>(bert_file_, bo);
+    embedder_ = std::make_unique<Embedder>(bert_file_, options.device.backend_options());
   }
   if (std::find(names_.begin(), names_.end(), "w2v") != names_.end())
     w2v_ = std::make_unique<Word2Vec>(Word2Vec::open(options.w2v_path));

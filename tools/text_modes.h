@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tools/args.h"
+
 namespace bertc {
 
 class Embedder;
@@ -20,13 +22,13 @@ struct ModeOptions {
   std::string model_path;  // -m; empty: default_model_path() when a BERT mode is asked for
   std::string w2v_path;    // --w2v
   std::string modes;       // comma-separated; empty: from which models were given
-  std::string device = "cpu";
-  int threads = 0;
+  DeviceFlags device;  // --device, --dtype, --threads (threads also for the word2vec scans)
   bool quiet = false;
 
-  // Adds -m, --w2v, --modes (named `modes_flag`, e.g. "--pool" for similarity), --device,
-  // --threads and -q to `app`.
-  void add_to(CLI::App& app, const std::string& modes_flag);
+  // Adds -m, --w2v, --modes (named `modes_flag`, e.g. "--pool" for similarity), the device
+  // flags and -q to `app`.
+  void add_to(CLI::App& app, const std::string& modes_flag,
+              const std::string& dtype_flag = "--dtype");
 };
 
 // The embeddings of one mode, [rows, dim] row-major.

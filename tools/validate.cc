@@ -18,9 +18,9 @@ namespace bertc {
 int run_validate(const Args& args) {
   CLI::App app{"Compare bertc's outputs with a reference bundle (tools/make_reference.py)",
                "bertc validate"};
-  std::string model_path = default_model_path(), reference, device = "cpu", dtype = "f32";
+  std::string model_path = default_model_path(), reference;
   ValidateOptions opt;
-  int threads = 0;
+  DeviceFlags device;
   app.add_option("-m,--model", model_path, "the .bertc model")->group("Model")->capture_default_str();
   app.add_option("--reference", reference, "bundle folder: inputs.json + .npy outputs")
       ->required()->group("Reference");
@@ -31,18 +31,12 @@ int run_validate(const Args& args) {
       ->group("Tolerance")->capture_default_str();
   app.add_option("--min-cosine", opt.min_cosine, "smallest cosine allowed per row")
       ->group("Tolerance")->capture_default_str();
-  app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option("--dtype", dtype, "run precision: f32 | f16 | bf16 (f16: CUDA only)")
-      ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
-  app.add_option("--threads", threads, "CPU threads (0: all cores)")->group("Device")->capture_default_str();
+  device.add_to(app, /*with_tf32=*/false);
   if (!parse_args(app, args)) return 0;
 
   const ReferenceBundle bundle = load_reference(reference);
   auto file = ModelFile::open(model_path);
-  BackendOptions bo;
-  bo.device = resolve_device(device);
-  bo.threads = threads;
-  bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
+  BackendOptions bo = device.backend_options();
   int64_t total = 0;
   for (const auto& row : bundle.input_ids) total += static_cast<int64_t>(row.size());
   bo.max_tokens = std::max<int64_t>(8192, total);
