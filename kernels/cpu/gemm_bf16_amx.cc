@@ -8,6 +8,7 @@
 // Why a row's bits never depend on n or the threads: each accumulator element sums its own row
 // of x against one column of w, k step by k step in increasing order, whatever block or thread it
 // falls in; padding rows of x are zeros that only feed padding rows of the accumulators.
+#include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -79,8 +80,15 @@ BERTC_AMX void block(const uint16_t* xb, const uint16_t* w_packed, const float* 
 
 }  // namespace
 
+bool cpu_has_amx_bf16() {
+  // CPUID leaf 7, EDX bit 22 AMX-BF16, bit 24 AMX-TILE: clang 14's __builtin_cpu_supports does
+  // not know the AMX names.
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1) && (edx >> 24 & 1);
+}
+
 bool has_amx_bf16() {
-  static const bool yes = __builtin_cpu_supports("amx-bf16") && __builtin_cpu_supports("amx-tile") &&
+  static const bool yes = cpu_has_amx_bf16() &&
                           syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
   return yes;
 }
@@ -89,7 +97,7 @@ BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const
                              float* y, int64_t n, int64_t m, int64_t k) {
   const int64_t kt = (k + 31) / 32;
   const int64_t np = (n + 31) / 32 * 32, mp = (m + 31) / 32 * 32;
-  const int64_t block_rows = std::max<int64_t>(32, kXBlockBytes / (kt * 64) / 32 * 32);
+  const int64_t block_rows = std::max<int64_t>(32, kXBlockBytes / (std::max<int64_t>(kt, 1) * 64) / 32 * 32);
   const int64_t row_blocks = (np + block_rows - 1) / block_rows;
   const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
   const bool parallel = row_blocks * col_chunks > 1 && n * m * k >= (int64_t{1} << 20);

@@ -1,6 +1,7 @@
 // gemm_bf16: packing, each path vs ref (bf16-rounded inputs, double sums) at odd and BERT shapes,
 // and the batch invariance the engine needs (a row's bits do not depend on the other rows, their
-// number or the thread count). The AMX path runs only where the CPU and kernel allow it.
+// number or the thread count). The AMX and AVX512-BF16 paths run only where the CPU (and, for
+// AMX, the kernel) allows them.
 #include "kernels/gemm_bf16.h"
 
 #include <omp.h>
@@ -38,6 +39,7 @@ std::vector<std::pair<const char*, Path>> paths() {
   std::vector<std::pair<const char*, Path>> p = {
       {"gemm_bf16", &cpu::gemm_bf16}, {"portable", with_rounding(&cpu::gemm_bf16_portable)}};
   if (cpu::has_amx_bf16()) p.emplace_back("amx", with_rounding(&cpu::gemm_bf16_amx));
+  if (cpu::has_avx512_bf16()) p.emplace_back("avx512bf16", with_rounding(&cpu::gemm_bf16_avx512));
   return p;
 }
 
