@@ -68,6 +68,7 @@ typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
 typedef int64_t VecPair __attribute__((vector_size(kLanes * sizeof(float))));
 constexpr int64_t kXfBytes = 768 * 1024;    // a task's rows of x, widened, stay in L2
 constexpr int64_t kPortableColChunk = 128;  // output columns per task
+constexpr int64_t kPairBlock = 128;  // k pairs per pass: <= 32 KB of widened w per micro-tile
 
 // The sums may use FMA: every lane of every row runs the same vector code (there are no scalar
 // tails), so fusing keeps a row's bits independent of the batch. The project compiles with
@@ -87,16 +88,22 @@ inline Vec load_vec(const float* at) {
 }
 
 // Rows [0, R) of xf (fp32, row stride kp) x the kTileCols columns at the start of wf (packed w
-// widened to fp32, 64 floats per k pair: two column blocks' packed rows), into sums (row stride
-// 32). The lanes pair up as the packed rows do, (column j, even k) then (column j, odd k), so x
-// comes in as its (x[2p], x[2p + 1]) pair broadcast, and each column's sum is its even-k lane
-// plus its odd-k lane, both summed over p in increasing order.
+// widened to fp32, 64 floats per k pair: two column blocks' packed rows), k pairs [p0, p1). The
+// lanes pair up as the packed rows do, (column j, even k) then (column j, odd k), so x comes in as
+// its (x[2p], x[2p + 1]) pair broadcast, and each column's sum is its even-k lane plus its odd-k
+// lane, both summed over p in increasing order. first: start from zero, else from `parked`; last:
+// write the sums (row stride 32), else park the accumulators (an exact store) for the next pairs.
 template <int R>
-BERTC_FP_CONTRACT_FN void portable_tile(const float* xf, int64_t kp, const float* wf,
+BERTC_FP_CONTRACT_FN void portable_tile(const float* xf, int64_t kp, const float* wf, int64_t p0,
+                                        int64_t p1, bool first, bool last, Vec* parked,
                                         float* sums) {
   BERTC_FP_CONTRACT
-  Vec acc[R][kTileVecs] = {};
-  for (int64_t p = 0; p < kp / 2; ++p) {
+  Vec acc[R][kTileVecs];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < kTileVecs; ++v) acc[r][v] = first ? Vec{} : parked[r * kTileVecs + v];
+  for (int64_t p = p0; p < p1; ++p) {
     Vec w[kTileVecs];
 #pragma GCC unroll 8
     for (int v = 0; v < kTileVecs; ++v) w[v] = load_vec(wf + p * 64 + v * kLanes);
@@ -111,6 +118,11 @@ BERTC_FP_CONTRACT_FN void portable_tile(const float* xf, int64_t kp, const float
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
+    if (!last) {
+#pragma GCC unroll 8
+      for (int v = 0; v < kTileVecs; ++v) parked[r * kTileVecs + v] = acc[r][v];
+      continue;
+    }
     float lanes[kTileVecs * kLanes];
 #pragma GCC unroll 8
     for (int v = 0; v < kTileVecs; ++v) {
@@ -121,7 +133,8 @@ BERTC_FP_CONTRACT_FN void portable_tile(const float* xf, int64_t kp, const float
   }
 }
 
-using PortableTile = void (*)(const float*, int64_t, const float*, float*);
+using PortableTile = void (*)(const float*, int64_t, const float*, int64_t, int64_t, bool, bool,
+                              Vec*, float*);
 
 template <std::size_t... Rs>
 constexpr std::array<PortableTile, kTileRows> portable_tiles(std::index_sequence<Rs...>) {
@@ -150,6 +163,9 @@ void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const floa
     const int64_t c1 = std::min(mp, c0 + kPortableColChunk);
     // Per thread, grown once to the largest shape.
     static thread_local std::vector<float> xf, wf;
+    static thread_local std::vector<Vec> parked;  // [block rows][kTileVecs]
+    if (parked.size() < static_cast<size_t>(block_rows * kTileVecs))
+      parked.resize(block_rows * kTileVecs);
     if (xf.size() < static_cast<size_t>(block_rows * kp)) xf.resize(block_rows * kp);
     if (wf.size() < static_cast<size_t>(32 * kp)) wf.resize(32 * kp);
     for (int64_t i = 0; i < (r1 - r0) * kp; ++i) xf[i] = bf16_to_f32(xb[r0 * kp + i]);
@@ -162,12 +178,20 @@ void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const floa
             wf[p * 64 + half * 32 + e] = bf16_to_f32(rows[p * 32 + e]);
       }
       for (int64_t j = 0; j < 32 && c + j < m; j += kTileCols) {
-        for (int64_t r = r0; r < r1; r += kTileRows) {
-          const int rows = static_cast<int>(std::min<int64_t>(kTileRows, r1 - r));
-          float sums[kTileRows * 32];
-          kPortableTiles[rows - 1](xf.data() + (r - r0) * kp, kp, wf.data() + 2 * j, sums);
-          gemm_bf16_store(sums, bias ? bias + c + j : nullptr, y + r * m + c + j, m, rows,
-                          std::min<int64_t>(kTileCols, m - c - j));
+        // k in blocks whose widened w (kPairBlock x kTileCols x 2 floats) stays in L1 over the
+        // task's rows; k = 0 still runs one (empty) pass to write the bias.
+        for (int64_t p0 = 0; p0 < kp / 2 || p0 == 0; p0 += kPairBlock) {
+          const int64_t p1 = std::min(kp / 2, p0 + kPairBlock);
+          for (int64_t r = r0; r < r1; r += kTileRows) {
+            const int rows = static_cast<int>(std::min<int64_t>(kTileRows, r1 - r));
+            float sums[kTileRows * 32];
+            kPortableTiles[rows - 1](xf.data() + (r - r0) * kp, kp, wf.data() + 2 * j, p0, p1,
+                                     p0 == 0, p1 == kp / 2, parked.data() + (r - r0) * kTileVecs,
+                                     sums);
+            if (p1 == kp / 2)
+              gemm_bf16_store(sums, bias ? bias + c + j : nullptr, y + r * m + c + j, m, rows,
+                              std::min<int64_t>(kTileCols, m - c - j));
+          }
         }
       }
     }

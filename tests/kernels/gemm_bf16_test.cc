@@ -92,6 +92,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Shape3{1, 1, 1, true}, Shape3{7, 3, 37, false}, Shape3{33, 17, 64, true},
                       Shape3{37, 769, 37, false}, Shape3{65, 40, 5, true}, Shape3{5, 4, 0, true},
                       Shape3{0, 7, 7, true},
+                      // k = 300: 160 k pairs, a full and a partial k block of the portable path
+                      Shape3{19, 70, 300, true},
                       // BERT: attention output / FFN in / FFN out at T = 1, 7, 128
                       Shape3{1, 768, 768, true}, Shape3{7, 3072, 768, true},
                       Shape3{128, 768, 3072, true}));
@@ -125,6 +127,7 @@ TEST(GemmBf16Invariance, RowBitsIndependentOfBatchAndThreads) {
     expect_rows_invariant(gemm, 300, 768, 768);  // several row blocks at K 768 (AMX: 320 rows)
     expect_rows_invariant(gemm, 90, 768, 3072);  // FFN out: 64-row blocks
     expect_rows_invariant(gemm, 45, 37, 77);     // padded rows, columns and k
+    expect_rows_invariant(gemm, 40, 70, 300);    // a partial k block (portable)
   }
 }
 
