@@ -1,13 +1,18 @@
-// AVX512-BF16 gemm (Zen 4, Cooper Lake, Sapphire Rapids without AMX granted): R rows x C column
+// AVX512-BF16 gemm (Zen 4, and Intel CPUs with AVX512-BF16 but no AMX): R rows x C column
 // blocks of 16 fp32 accumulators, one VDPBF16PS per (row, block, k pair) reading a packed row of
 // w (kernels/gemm_bf16.h) as it is and the row's k pair broadcast as one 32-bit lane.
 //
-// Why it is faster than fp32: one VDPBF16PS does 32 multiply-adds where an FMA does 16, and w is
-// half the bytes. Why a row's bits never depend on n or the threads: each accumulator lane sums
-// its row's k pairs in increasing order through the same instruction, whatever tile size, block
-// or thread it falls in (tail tiles only compute fewer rows or blocks, never differently).
-// VDPBF16PS treats bf16 subnormal inputs as zero and flushes subnormal sums: far below the
-// tolerance of any embedding.
+// Why: one VDPBF16PS does 32 multiply-adds where an FMA does 16, and w is half the bytes; on a
+// core that issues it as fast as an FMA (expected of Zen 4; not measured here) that is up to 2x
+// the fp32 gemm. Sapphire Rapids issues it once every 2 cycles (FMAs: 2 per cycle), which holds
+// this kernel there to ~0.6x the fp32 gemm whatever the tile (6x4, 8x3 and 4x6 measured the
+// same), so cpu::gemm_bf16 prefers the portable path on CPUs with AMX hardware whose tiles were
+// not granted.
+//
+// Why a row's bits never depend on n or the threads: each accumulator lane sums its row's k pairs
+// in increasing order through the same instruction, whatever tile size, block or thread it falls
+// in (tail tiles only compute fewer rows or blocks, never differently). VDPBF16PS treats bf16
+// subnormal inputs as zero and flushes subnormal sums: far below the tolerance of any embedding.
 #include <immintrin.h>
 
 #include <algorithm>
