@@ -34,6 +34,7 @@ void bm_gemm_bf16(benchmark::State& state) {
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
                                                  benchmark::Counter::kIsRate);
+  state.SetLabel(cpu::gemm_bf16_path_name());
 }
 
 // One path on its own, on x already rounded (as cpu::gemm_bf16 passes it).

@@ -198,13 +198,14 @@ void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const floa
   }
 }
 
-void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
-               int64_t m, int64_t k) {
-  if (n == 0 || m == 0) return;
-  // BERTC_GEMM=portable keeps the plain loops on any CPU, to rule the hardware dot products out
-  // when chasing a difference; BERTC_GEMM=avx512bf16 runs VDPBF16PS on an AMX CPU, to test and
-  // time what a Zen 4 runs. Read once: a process never mixes two paths' bits.
-  enum class Path { kAmx, kAvx512Bf16, kPortable };
+namespace {
+
+enum class Path { kAmx, kAvx512Bf16, kPortable };
+
+// BERTC_GEMM=portable keeps the plain loops on any CPU, to rule the hardware dot products out when
+// chasing a difference; BERTC_GEMM=avx512bf16 runs VDPBF16PS on an AMX CPU, to test and time what
+// a Zen 4 runs. Chosen once: a process never mixes two paths' bits.
+Path chosen_path() {
   static const Path path = [] {
     const char* env = std::getenv("BERTC_GEMM");
     if (env && std::strcmp(env, "portable") == 0) return Path::kPortable;
@@ -213,12 +214,30 @@ void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, floa
       return Path::kAvx512Bf16;
     }
     if (has_amx_bf16()) return Path::kAmx;
-    // A CPU built with AMX whose tiles Linux did not grant (kernels before 5.16) issues
-    // VDPBF16PS at a quarter of the rate of its fp32 FMAs (Sapphire Rapids: 1 every 2 cycles
-    // against 2 per cycle), so the portable loops' FMAs are 1.4x faster there (1 thread: 3.6 vs
-    // 5.1 ms at 128 x 3072 x 768, 57 vs 82 ms at 2048 x 768 x 3072).
+    // A CPU built with AMX whose tiles Linux did not grant (kernels before 5.16) issues one
+    // VDPBF16PS every 2 cycles against 2 FMAs per cycle (Sapphire Rapids), half the
+    // multiply-adds, so the portable loops are 1.4x faster there (1 thread: 3.6 vs 5.1 ms at
+    // 128 x 3072 x 768, 57 vs 82 ms at 2048 x 768 x 3072).
     return has_avx512_bf16() && !cpu_has_amx_bf16() ? Path::kAvx512Bf16 : Path::kPortable;
   }();
+  return path;
+}
+
+}  // namespace
+
+const char* gemm_bf16_path_name() {
+  switch (chosen_path()) {
+    case Path::kAmx: return "amx";
+    case Path::kAvx512Bf16: return "avx512bf16";
+    case Path::kPortable: return "portable";
+  }
+  return "?";
+}
+
+void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
+               int64_t m, int64_t k) {
+  if (n == 0 || m == 0) return;
+  const Path path = chosen_path();
   // The caller thread's scratch: OpenMP threads only read it. Grows to the largest batch once.
   static thread_local std::vector<uint16_t> xb;
   const size_t need = static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32));

@@ -10,6 +10,10 @@
 
 namespace bertc::cpu {
 
+// The path cpu::gemm_bf16 runs in this process: "amx", "avx512bf16" or "portable" (for logs and
+// benchmark labels).
+const char* gemm_bf16_path_name();
+
 // Every path takes x already rounded to bf16 and padded: xb [n rounded up to 32, kp] with
 // kp = k rounded up to 32, zeros in the padding (gemm_bf16_round_x).
 void gemm_bf16_round_x(const float* x, int64_t n, int64_t k, uint16_t* xb);

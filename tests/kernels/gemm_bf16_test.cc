@@ -7,7 +7,9 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -61,6 +63,23 @@ TEST(GemmBf16Pack, LayoutAndZeroPadding) {
       const int64_t at = ((c / 16 * kt + i / 32) * 16 + i % 32 / 2) * 32 + c % 16 * 2 + i % 2;
       ASSERT_EQ(packed[at], want) << "column " << c << ", k " << i;
     }
+  }
+}
+
+// cpu::gemm_bf16 runs AMX where it may, else VDPBF16PS on CPUs without AMX hardware, else the
+// portable loops; BERTC_GEMM names a path to force (run the suite under each to cover them).
+TEST(GemmBf16Dispatch, PathFollowsCpuAndEnvironment) {
+  const char* env = std::getenv("BERTC_GEMM");
+  const std::string forced = env ? env : "";
+  const std::string path = cpu::gemm_bf16_path_name();
+  if (forced == "portable" || forced == "avx512bf16") {
+    EXPECT_EQ(path, forced);
+  } else if (cpu::has_amx_bf16()) {
+    EXPECT_EQ(path, "amx");
+  } else if (cpu::has_avx512_bf16() && !cpu::cpu_has_amx_bf16()) {
+    EXPECT_EQ(path, "avx512bf16");
+  } else {
+    EXPECT_EQ(path, "portable");
   }
 }
 
