@@ -88,7 +88,8 @@ __attribute__((target("avx512f,avx512bf16"))) void bm_peak(benchmark::State& sta
   for (int i = 0; i < kAcc; ++i) benchmark::DoNotOptimize(acc[i]);
   const double flops_per_instruction = kBf16 ? 64 : 32;
   state.counters["GFLOP/s"] = benchmark::Counter(
-      flops_per_instruction * kAcc * kSteps * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+      flops_per_instruction * kAcc * kSteps * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
 }
 
 // N x M x K: attention projections (768 x 768), FFN in (3072 x 768), FFN out (768 x 3072).
@@ -100,8 +101,12 @@ void bert_shapes(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(bm_gemm_bf16)->Name("gemm_bf16/cpu")->Apply(bert_shapes);
-BENCHMARK(bm_gemm_bf16_path<cpu::gemm_bf16_avx512>)->Name("gemm_bf16/avx512bf16")->Apply(bert_shapes);
-BENCHMARK(bm_gemm_bf16_path<cpu::gemm_bf16_portable>)->Name("gemm_bf16/portable")->Apply(bert_shapes);
+BENCHMARK(bm_gemm_bf16_path<cpu::gemm_bf16_avx512>)
+    ->Name("gemm_bf16/avx512bf16")
+    ->Apply(bert_shapes);
+BENCHMARK(bm_gemm_bf16_path<cpu::gemm_bf16_portable>)
+    ->Name("gemm_bf16/portable")
+    ->Apply(bert_shapes);
 BENCHMARK(bm_peak<true>)->Name("gemm_bf16/peak/vdpbf16ps");
 BENCHMARK(bm_peak<false>)->Name("gemm_bf16/peak/vfmadd231ps");
 

@@ -151,10 +151,14 @@ constexpr auto kPortableTiles = portable_tiles(std::make_index_sequence<kTileRow
 // 1 / 128 of the multiply-adds). A row's bits do not depend on n: see portable_tile.
 void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
                         int64_t n, int64_t m, int64_t k) {
+  if (n == 0) return;
   const int64_t kt = (k + 31) / 32, kp = kt * 32, mp = (m + 31) / 32 * 32;
-  const int64_t block_rows = std::max<int64_t>(
-      kTileRows, kXfBytes / (std::max<int64_t>(kp, 32) * 4) / kTileRows * kTileRows);
-  const int64_t row_blocks = (n + block_rows - 1) / block_rows;
+  // Row blocks of equal size (whole micro-tiles): each pays for widening w once, so a last block
+  // of a few rows would cost nearly as much as a full one.
+  const int64_t rows_max = std::max<int64_t>(kTileRows, kXfBytes / (std::max<int64_t>(kp, 32) * 4));
+  const int64_t row_blocks = (n + rows_max - 1) / rows_max;
+  const int64_t block_rows =
+      ((n + row_blocks - 1) / row_blocks + kTileRows - 1) / kTileRows * kTileRows;
   const int64_t col_chunks = (mp + kPortableColChunk - 1) / kPortableColChunk;
 #pragma omp parallel for schedule(dynamic) if (n * m * k >= (int64_t{1} << 18))
   for (int64_t t = 0; t < row_blocks * col_chunks; ++t) {
