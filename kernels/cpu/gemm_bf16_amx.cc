@@ -8,6 +8,7 @@
 // Why a row's bits never depend on n or the threads: each accumulator element sums its own row
 // of x against one column of w, k step by k step in increasing order, whatever block or thread it
 // falls in; padding rows of x are zeros that only feed padding rows of the accumulators.
+#include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -88,8 +89,15 @@ BERTC_AMX void block(const uint16_t* xt, const uint16_t* w_packed, const float* 
 
 }  // namespace
 
+bool cpu_has_amx_bf16() {
+  // CPUID leaf 7, EDX bit 22 AMX-BF16, bit 24 AMX-TILE: clang 14's __builtin_cpu_supports does
+  // not know the AMX names.
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1) && (edx >> 24 & 1);
+}
+
 bool has_amx_bf16() {
-  static const bool yes = __builtin_cpu_supports("amx-bf16") && __builtin_cpu_supports("amx-tile") &&
+  static const bool yes = cpu_has_amx_bf16() &&
                           syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
   return yes;
 }

@@ -1,11 +1,14 @@
 // gemm_bf16: packing, each path vs ref (bf16-rounded inputs, double sums) at odd and BERT shapes,
 // and the batch invariance the engine needs (a row's bits do not depend on the other rows, their
-// number or the thread count). The AMX path runs only where the CPU and kernel allow it.
+// number or the thread count). The AMX and AVX512-BF16 paths run only where the CPU (and, for
+// AMX, the kernel) allows them.
 #include "kernels/gemm_bf16.h"
 
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -41,6 +44,7 @@ std::vector<std::pair<const char*, Path>> paths() {
                        int64_t m, int64_t k) { cpu::gemm_bf16(x, w, bias, y, n, m, k); }},
       {"portable", with_rounding(&cpu::gemm_bf16_portable)}};
   if (cpu::has_amx_bf16()) p.emplace_back("amx", with_rounding(&cpu::gemm_bf16_amx));
+  if (cpu::has_avx512_bf16()) p.emplace_back("avx512bf16", with_rounding(&cpu::gemm_bf16_avx512));
   return p;
 }
 
@@ -62,6 +66,23 @@ TEST(GemmBf16Pack, LayoutAndZeroPadding) {
       const int64_t at = ((c / 16 * kt + i / 32) * 16 + i % 32 / 2) * 32 + c % 16 * 2 + i % 2;
       ASSERT_EQ(packed[at], want) << "column " << c << ", k " << i;
     }
+  }
+}
+
+// cpu::gemm_bf16 runs AMX where it may, else VDPBF16PS on CPUs without AMX hardware, else the
+// portable loops; BERTC_GEMM names a path to force (run the suite under each to cover them).
+TEST(GemmBf16Dispatch, PathFollowsCpuAndEnvironment) {
+  const char* env = std::getenv("BERTC_GEMM");
+  const std::string forced = env ? env : "";
+  const std::string path = cpu::gemm_bf16_path_name();
+  if (forced == "portable" || forced == "avx512bf16") {
+    EXPECT_EQ(path, forced);
+  } else if (cpu::has_amx_bf16()) {
+    EXPECT_EQ(path, "amx");
+  } else if (cpu::has_avx512_bf16() && !cpu::cpu_has_amx_bf16()) {
+    EXPECT_EQ(path, "avx512bf16");
+  } else {
+    EXPECT_EQ(path, "portable");
   }
 }
 
@@ -93,21 +114,33 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Shape3{1, 1, 1, true}, Shape3{7, 3, 37, false}, Shape3{33, 17, 64, true},
                       Shape3{37, 769, 37, false}, Shape3{65, 40, 5, true}, Shape3{5, 4, 0, true},
                       Shape3{0, 7, 7, true},
+                      // k = 300: 160 k pairs, a full and a partial k block of the portable path
+                      Shape3{19, 70, 300, true},
                       // BERT: attention output / FFN in / FFN out at T = 1, 7, 128
                       Shape3{1, 768, 768, true}, Shape3{7, 3072, 768, true},
                       Shape3{128, 768, 3072, true}));
 
-// The fused epilogue gives exactly the plain product followed by cpu::bias_gelu.
+// The fused epilogue gives exactly the plain product followed by cpu::bias_gelu, on every path.
 TEST(GemmBf16Epilogue, BiasGeluEqualsTheTwoPasses) {
+  using RawPath = void (*)(const uint16_t*, const uint16_t*, const float*, float*, int64_t,
+                           int64_t, int64_t, Epilogue);
+  std::vector<std::pair<const char*, RawPath>> raw = {{"portable", &cpu::gemm_bf16_portable}};
+  if (cpu::has_amx_bf16()) raw.emplace_back("amx", &cpu::gemm_bf16_amx);
+  if (cpu::has_avx512_bf16()) raw.emplace_back("avx512bf16", &cpu::gemm_bf16_avx512);
   for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{70, 3072, 768}, {7, 37, 45}}) {
     const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
                bias = test::random_floats(m, 3);
     const auto packed = pack(w, m, k);
-    std::vector<float> fused(n * m), two(n * m);
-    cpu::gemm_bf16(x.data(), packed.data(), bias.data(), fused.data(), n, m, k, Epilogue::kBiasGelu);
-    cpu::gemm_bf16(x.data(), packed.data(), nullptr, two.data(), n, m, k);
-    cpu::bias_gelu(two.data(), bias.data(), n, m);
-    EXPECT_TRUE(test::same_bits(fused.data(), two.data(), n * m)) << n << "x" << m << "x" << k;
+    std::vector<uint16_t> xb(static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32)));
+    cpu::gemm_bf16_round_x(x.data(), n, k, xb.data());
+    for (const auto& [name, path] : raw) {
+      SCOPED_TRACE(name);
+      std::vector<float> fused(n * m), two(n * m);
+      path(xb.data(), packed.data(), bias.data(), fused.data(), n, m, k, Epilogue::kBiasGelu);
+      path(xb.data(), packed.data(), nullptr, two.data(), n, m, k, Epilogue::kBias);
+      cpu::bias_gelu(two.data(), bias.data(), n, m);
+      EXPECT_TRUE(test::same_bits(fused.data(), two.data(), n * m)) << n << "x" << m << "x" << k;
+    }
   }
 }
 
@@ -129,6 +162,7 @@ TEST(GemmBf16Invariance, RowBitsIndependentOfBatchAndThreads) {
     expect_rows_invariant(gemm, 300, 768, 768);  // several row blocks at K 768 (AMX: 320 rows)
     expect_rows_invariant(gemm, 90, 768, 3072);  // FFN out: 64-row blocks
     expect_rows_invariant(gemm, 45, 37, 77);     // padded rows, columns and k
+    expect_rows_invariant(gemm, 40, 70, 300);    // a partial k block (portable)
   }
 }
 
