@@ -103,17 +103,20 @@ Tensor CpuBackend::do_prepare_weight(const Tensor& host_weight, Buffer* arena,
 
 Tensor CpuBackend::do_prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
                                           size_t& arena_offset_bytes) {
-  if (gemm_dtype_ == DType::kF32) return do_prepare_weight(host_weight, arena, arena_offset_bytes);
+  const bool bf16 = gemm_dtype_ == DType::kBF16;
+  if (!bf16 && !cpu::gemm_packed_available())
+    return do_prepare_weight(host_weight, arena, arena_offset_bytes);
   const int64_t m = host_weight.shape[0], k = host_weight.shape[1];
   const size_t offset = align_up(arena_offset_bytes);
-  arena_offset_bytes = offset + static_cast<size_t>(gemm_bf16_packed_elems(m, k)) * sizeof(uint16_t);
+  arena_offset_bytes = offset + (bf16 ? static_cast<size_t>(gemm_bf16_packed_elems(m, k)) * sizeof(uint16_t)
+                                      : static_cast<size_t>(cpu::gemm_packed_floats(m, k)) * sizeof(float));
   Tensor out;
-  out.dtype = DType::kBF16;
+  out.dtype = gemm_dtype_;
   out.shape = host_weight.shape;
   out.device = Device::kCpu;
   if (!arena) return out;  // sizing pass
-  // The packed form is larger than [m, k] (padded to 32 x 32 tiles): the view's shape says what
-  // gemm multiplies, the bytes behind it are the packed layout (the sizing pass reserved them).
+  // The packed form is larger than [m, k] (padded): the view's shape says what gemm multiplies,
+  // the bytes behind it are the packed layout (the sizing pass reserved them).
   out.data = static_cast<char*>(arena->data()) + offset;
   const float* w = host_weight.as<const float>();
   std::vector<float> widened;
@@ -122,7 +125,12 @@ Tensor CpuBackend::do_prepare_gemm_weight(const Tensor& host_weight, Buffer* are
     widen(host_weight, widened.data());
     w = widened.data();
   }
-  gemm_bf16_pack(w, m, k, out.as<uint16_t>());
+  if (bf16) {
+    gemm_bf16_pack(w, m, k, out.as<uint16_t>());
+  } else {
+    cpu::gemm_pack(w, m, k, out.as<float>());
+    packed_f32_.insert(out.data);
+  }
   return out;
 }
 
@@ -142,6 +150,9 @@ void CpuBackend::run_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, 
   if (w.dtype == DType::kBF16)
     return cpu::gemm_bf16(x.as<const float>(), w.as<const uint16_t>(), bias.as<const float>(),
                           y.as<float>(), x.shape[0], w.shape[0], x.shape[1], epilogue);
+  if (packed_f32_.count(w.data))
+    return cpu::gemm_packed(x.as<const float>(), w.as<const float>(), bias.as<const float>(),
+                            y.as<float>(), x.shape[0], w.shape[0], x.shape[1], epilogue);
   cpu::gemm(x.as<const float>(), w.as<const float>(), bias.as<const float>(), y.as<float>(),
             x.shape[0], w.shape[0], x.shape[1], epilogue);
 }

@@ -1,8 +1,11 @@
 // CpuBackend: Backend on the host, running the bertc::cpu kernels (AVX-512 or Eigen GEMM + OpenMP).
-// Activations are f32. At f32, weights in f32 are used in place (zero-copy views into the mmap)
-// and f16/bf16 are widened once. At bf16, gemm weights are rounded to bf16 and packed once for
-// the bf16 dot-product kernels (kernels/gemm_bf16.h); the other weights are as at f32.
+// Activations are f32. Weights other than gemm's are used in place when f32 (zero-copy views into
+// the mmap) and widened once when f16/bf16. gemm weights are packed once at load: at f32 for
+// cpu::gemm_packed where the CPU has AVX-512 (else used as stored, by Eigen), at bf16 rounded for
+// the bf16 kernels (kernels/gemm_bf16.h); BertModel then releases the file's copy.
 #pragma once
+
+#include <unordered_set>
 
 #include "engine/backend.h"
 #include "kernels/gemm.h"  // Epilogue
@@ -56,6 +59,9 @@ class CpuBackend final : public Backend {
 
   int threads_ = 1;
   DType gemm_dtype_ = DType::kF32;  // f32, or bf16 at --dtype bf16
+  // f32 weights prepare_gemm_weight packed for cpu::gemm_packed (where the CPU runs it); any
+  // other f32 w given to gemm is in HF's [M, K] layout and takes cpu::gemm.
+  std::unordered_set<const void*> packed_f32_;
   Buffer attention_scratch_;  // [attention_scratch_floats(seq_len_max, threads_)]
 };
 

@@ -22,4 +22,15 @@ void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n
 namespace bertc::cpu {
 void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
           int64_t k, Epilogue epilogue = Epilogue::kBias);
+
+// The packed fp32 gemm (kernels/cpu/gemm_packed.cc): w packed once at load into panels of 32
+// output columns, each [k][32] (k-major, m padded to 32 with zero columns), so the kernel
+// multiplies broadcast x values into whole rows of a panel (no reductions) and streams each
+// panel from contiguous memory. Same math and row invariance as gemm; other bits.
+int64_t gemm_packed_floats(int64_t m, int64_t k);
+void gemm_pack(const float* w, int64_t m, int64_t k, float* packed);
+// True where gemm_packed runs: AVX-512F, and BERTC_GEMM is not "eigen" (read once).
+bool gemm_packed_available();
+void gemm_packed(const float* x, const float* packed, const float* bias, float* y, int64_t n,
+                 int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
 }  // namespace bertc::cpu

@@ -76,6 +76,24 @@ BENCHMARK(bm_gemm<ref::gemm>)->Name("gemm/ref")->Args({128, 768, 768})->Unit(ben
 BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Apply(bert_shapes);
 BENCHMARK(bm_gemm<cpu::gemm_eigen>)->Name("gemm/eigen")->Apply(bert_shapes);
 BENCHMARK(bm_gemm<cpu::gemm_avx512>)->Name("gemm/avx512")->Apply(bert_shapes);
+// gemm/packed: the layout the CPU backend packs f32 weights into at load (cpu::gemm_packed).
+void bm_gemm_packed(benchmark::State& state) {
+  if (!cpu::gemm_packed_available()) {
+    state.SkipWithError("this CPU has no AVX-512");
+    return;
+  }
+  const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
+  const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
+  Floats packed(static_cast<size_t>(cpu::gemm_packed_floats(m, k))), y(n * m);
+  cpu::gemm_pack(w.data(), m, k, packed.data());
+  for (auto _ : state) {
+    cpu::gemm_packed(x.data(), packed.data(), bias.data(), y.data(), n, m, k);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(bm_gemm_packed)->Name("gemm/packed")->Apply(bert_shapes);
 BENCHMARK(bm_gemm<cpu::gemm, Epilogue::kBiasGelu>)->Name("gemm_gelu/cpu")->Args({128, 3072, 768})->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
 // One short sentence: latency of the padded tail tile.
 BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Args({7, 3072, 768})->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -30,7 +30,15 @@ struct GemmShape {
 using GemmFn = void (*)(const float*, const float*, const float*, float*, int64_t, int64_t,
                         int64_t);
 
-// The paths to test: cpu::gemm as dispatched, then each path on its own.
+// w [m, k] in gemm_packed's layout.
+std::vector<float> pack(const float* w, int64_t m, int64_t k) {
+  std::vector<float> packed(static_cast<size_t>(cpu::gemm_packed_floats(m, k)), NAN);
+  cpu::gemm_pack(w, m, k, packed.data());
+  return packed;
+}
+
+// The paths to test: cpu::gemm as dispatched, then each path on its own (gemm_packed packs w
+// first).
 std::vector<std::pair<const char*, GemmFn>> gemm_paths() {
   // The plain epilogue (bias only): lambdas, since a pointer does not carry the default argument.
   std::vector<std::pair<const char*, GemmFn>> paths = {
@@ -42,6 +50,11 @@ std::vector<std::pair<const char*, GemmFn>> gemm_paths() {
     paths.emplace_back("gemm_avx512", [](const float* x, const float* w, const float* b, float* y,
                                          int64_t n, int64_t m, int64_t k) {
       cpu::gemm_avx512(x, w, b, y, n, m, k);
+    });
+  if (cpu::gemm_packed_available())
+    paths.emplace_back("gemm_packed", [](const float* x, const float* w, const float* b, float* y,
+                                         int64_t n, int64_t m, int64_t k) {
+      cpu::gemm_packed(x, pack(w, m, k).data(), b, y, n, m, k);
     });
   return paths;
 }
@@ -94,6 +107,11 @@ TEST(GemmEpilogue, BiasGeluEqualsTheTwoPasses) {
   std::vector<std::pair<const char*, FusedFn>> paths = {{"gemm", &cpu::gemm},
                                                         {"gemm_eigen", &cpu::gemm_eigen}};
   if (cpu::has_avx512()) paths.emplace_back("gemm_avx512", &cpu::gemm_avx512);
+  if (cpu::gemm_packed_available())
+    paths.emplace_back("gemm_packed", [](const float* x, const float* w, const float* b, float* y,
+                                         int64_t n, int64_t m, int64_t k, Epilogue e) {
+      cpu::gemm_packed(x, pack(w, m, k).data(), b, y, n, m, k, e);
+    });
   for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{300, 3072, 768}, {7, 37, 45},
                          {5, 2, 9}, {3, 5, 0}}) {
     const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
