@@ -29,7 +29,7 @@ void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n
 // panel from contiguous memory. Same math and row invariance as gemm; other bits.
 int64_t gemm_packed_floats(int64_t m, int64_t k);
 void gemm_pack(const float* w, int64_t m, int64_t k, float* packed);
-// True where gemm_packed runs: AVX-512F, and BERTC_GEMM is not "eigen" (read once).
+// True where gemm_packed runs: AVX-512F, and BERTC_GEMM is neither "eigen" nor "avx512" (read once).
 bool gemm_packed_available();
 void gemm_packed(const float* x, const float* packed, const float* bias, float* y, int64_t n,
                  int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
