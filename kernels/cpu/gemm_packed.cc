@@ -24,19 +24,27 @@ namespace {
 
 constexpr int kRows = 12;                      // 24 accumulators + 2 panel rows + 1 broadcast
 constexpr int64_t kPanel = 32;                 // output columns per panel (two zmm)
-constexpr int64_t kXBlockBytes = 1024 * 1024;  // a task's x rows (half of L2) are reused by its panels
+constexpr int64_t kXBlockBytes = 1536 * 1024;  // a task's x rows stay in L2 (2 MB) beside a panel
 constexpr int64_t kColChunk = 4 * kPanel;      // 128 columns per task: 6 tasks at m = 768
 
 #define BERTC_AVX512 __attribute__((target("avx512f")))
 
 // R rows of x (row stride k) x one panel -> y (row stride m), `cols` (<= 32) columns valid.
-template <int R>
+// kAhead: the first row tile of a panel reads it from memory; loading the panel's rows this many
+// floats ahead (4 KB: 32 k steps) keeps enough lines in flight, across page boundaries too.
+constexpr int64_t kAhead = 1024;
+
+template <int R, bool kFirst>
 BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, const float* bias,
                              float* y, int64_t m, int64_t cols) {
   __m512 lo[R], hi[R];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
   for (int64_t i = 0; i < k; ++i) {
+    if constexpr (kFirst) {
+      _mm_prefetch(reinterpret_cast<const char*>(panel + i * kPanel + kAhead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(panel + i * kPanel + kAhead + 16), _MM_HINT_T0);
+    }
     const __m512 w0 = _mm512_loadu_ps(panel + i * kPanel);
     const __m512 w1 = _mm512_loadu_ps(panel + i * kPanel + 16);
 #pragma GCC unroll 12
@@ -60,31 +68,28 @@ BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, cons
 using MicroTile = void (*)(const float*, int64_t, const float*, const float*, float*, int64_t,
                            int64_t);
 
-template <std::size_t... Rs>
+template <bool kFirst, std::size_t... Rs>
 constexpr std::array<MicroTile, kRows> all_tiles(std::index_sequence<Rs...>) {
-  return {&micro_tile<static_cast<int>(Rs) + 1>...};
+  return {&micro_tile<static_cast<int>(Rs) + 1, kFirst>...};
 }
 
-// kTiles[R - 1]: full tiles use kRows rows, a block's last rows fewer.
-constexpr auto kTiles = all_tiles(std::make_index_sequence<kRows>{});
+// kTiles[first][R - 1]: full tiles use kRows rows, a block's last rows fewer; first: the panel's
+// first row tile, which streams it in.
+constexpr std::array<std::array<MicroTile, kRows>, 2> kTiles = {
+    all_tiles<false>(std::make_index_sequence<kRows>{}),
+    all_tiles<true>(std::make_index_sequence<kRows>{})};
 
 // Rows [r0, r1) x columns [c0, c1) of y (c0, c1 multiples of 32 in the padded m), on the calling
 // thread: panel by panel, each panel reused from L2 by every row tile of the block.
 void block(const float* x, const float* packed, const float* bias, float* y, int64_t m, int64_t k,
            int64_t r0, int64_t r1, int64_t c0, int64_t c1, Epilogue epilogue) {
-  const int64_t tiles = (r1 - r0 + kRows - 1) / kRows;
   for (int64_t c = c0; c < c1 && c < m; c += kPanel) {
     const float* panel = packed + c * k;
     const int64_t cols = std::min(kPanel, m - c);
-    // The next panel is pulled into L2 while this one computes, a share per row tile: the first
-    // row tile of a panel otherwise waits on memory (it reads the panel at the FMA rate, ~30 GB/s).
-    const int64_t next_lines = c + kPanel < std::min(c1, m) ? k * kPanel * 4 / 64 : 0;
-    const char* next = reinterpret_cast<const char*>(panel + kPanel * k);
-    for (int64_t r = r0, g = 0; r < r1; r += kRows, ++g) {
-      for (int64_t line = next_lines * g / tiles; line < next_lines * (g + 1) / tiles; ++line)
-        _mm_prefetch(next + line * 64, _MM_HINT_T1);
+    for (int64_t r = r0; r < r1; r += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
-      kTiles[rows - 1](x + r * k, k, panel, bias ? bias + c : nullptr, y + r * m + c, m, cols);
+      kTiles[r == r0][rows - 1](x + r * k, k, panel, bias ? bias + c : nullptr, y + r * m + c, m,
+                                cols);
     }
   }
   // The block of y is final and still in L2.
