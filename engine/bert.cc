@@ -120,8 +120,19 @@ WeightSource WeightSource::random(const BertConfig& config, uint64_t seed, bool 
   return w;
 }
 
-void WeightSource::release(const Tensor& t) const {
-  if (file_) file_->release_pages(t.data, t.nbytes());
+void WeightSource::release(const Tensor& t) {
+  if (file_) return file_->release_pages(t.data, t.nbytes());
+  const float* data = static_cast<const float*>(t.data);  // t may be the entry erased below
+  for (auto& owned : owned_) {
+    const float* begin = owned ? owned->data() : nullptr;
+    if (!begin || data < begin || data >= begin + owned->size()) continue;
+    if (owned.use_count() > 1) return;  // another WeightSource still reads it
+    for (auto it = tensors_.begin(); it != tensors_.end();) {
+      it = it->second.data == data ? tensors_.erase(it) : std::next(it);
+    }
+    owned.reset();
+    return;
+  }
 }
 
 const Tensor* WeightSource::find(std::string_view name) const {
@@ -169,9 +180,8 @@ void check_supported(const BertConfig& c, const std::string& origin) {
               ": layer_norm_eps ", c.layer_norm_eps, " must be positive");
 }
 
-BertModel::BertModel(const WeightSource& weights, std::unique_ptr<Backend> backend,
-                     int64_t max_tokens)
-    : weights_(weights), config_(weights.config()), origin_(weights.origin()),
+BertModel::BertModel(WeightSource weights, std::unique_ptr<Backend> backend, int64_t max_tokens)
+    : weights_(std::move(weights)), config_(weights_.config()), origin_(weights_.origin()),
       backend_(std::move(backend)),
       max_tokens_(max_tokens) {
   check_supported(config_, origin_);

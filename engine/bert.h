@@ -30,8 +30,9 @@ class WeightSource {
   const std::string& origin() const { return origin_; }  // the file path, or "random weights"
   const Tensor* find(std::string_view name) const;       // nullptr when absent
   // Tells the source that `t` (one of its tensors) has been copied by a backend: a file-backed
-  // source drops its pages from memory (ModelFile::release_pages); random weights stay.
-  void release(const Tensor& t) const;
+  // source drops its pages from memory (ModelFile::release_pages); random weights are freed when
+  // this source is their only holder (a BertModel given a moved-in source), else they stay.
+  void release(const Tensor& t);
 
  private:
   BertConfig config_;
@@ -54,9 +55,9 @@ class BertModel {
  public:
   // Binds and checks every weight (names and shapes from the config), prepares them on the
   // backend, and allocates the one activation workspace for up to `max_tokens` packed tokens.
-  // Keeps a copy of `weights` (cheap: shared handles), so the mapping outlives the model.
-  BertModel(const WeightSource& weights, std::unique_ptr<Backend> backend,
-            int64_t max_tokens = 8192);
+  // Keeps `weights` (a copy is cheap: shared handles), so the mapping outlives the model; weights
+  // the backend copied are released (WeightSource::release), fully when `weights` was moved in.
+  BertModel(WeightSource weights, std::unique_ptr<Backend> backend, int64_t max_tokens = 8192);
   ~BertModel();
   BertModel(const BertModel&) = delete;
   BertModel& operator=(const BertModel&) = delete;

@@ -140,10 +140,11 @@ int run_bench(const Args& args) {
     bo.max_tokens = std::max(bo.max_tokens, s.batch * s.seq);
     bo.max_seqs = std::max(bo.max_seqs, s.batch);
   }
-  const WeightSource weights =
+  WeightSource weights =
       random.empty() ? WeightSource::from_file(ModelFile::open(model_path))
                      : WeightSource::random(random == "tiny" ? bert_tiny_config() : bert_base_config(), 42);
-  BertModel model(weights, make_backend(bo), bo.max_tokens);
+  // Moved in: the model is the weights' only holder, so copies it packs are not held twice.
+  BertModel model(std::move(weights), make_backend(bo), bo.max_tokens);
   const BertConfig& c = model.config();
   const std::map<std::pair<int64_t, int64_t>, double> ort =
       peer == "ort" ? run_ort_peer(peer_dir, shapes_spec, threads)

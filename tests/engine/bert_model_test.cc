@@ -11,6 +11,7 @@
 #include "engine/bert.h"
 #include "engine/error.h"
 #include "engine/make_backend.h"
+#include "test_util.h"
 
 namespace bertc {
 namespace {
@@ -156,6 +157,25 @@ TEST(BertModel, BatchEqualsSingleBitwise) {
     EXPECT_EQ(0, std::memcmp(reversed.per_seq[i].data(), together.per_seq[i].data(), alone.per_seq[i].size() * 4))
         << "sequence " << i << " differs with the batch order reversed";
   }
+}
+
+// A model given a copy of random weights leaves the source's tensors readable (a second model
+// from the same source computes the same), and one given the source by move may free what its
+// backend packed: both give the same bits.
+TEST(BertModel, SharedRandomWeightsSurviveAndMovedOnesMatch) {
+  BackendOptions bo;
+  bo.threads = 1;
+  const WeightSource shared = WeightSource::random(small_config(), 99);
+  BertModel first(shared, make_backend(bo), 64), second(shared, make_backend(bo), 64);
+  BertModel moved(WeightSource::random(small_config(), 99), make_backend(bo), 64);
+  PackedBatch batch;
+  batch.add({3, 14, 15, 92, 65}, {});
+  std::vector<float> a, b, c;
+  first.to_host(first.encode(batch, 2), a);
+  second.to_host(second.encode(batch, 2), b);
+  moved.to_host(moved.encode(batch, 2), c);
+  EXPECT_TRUE(test::same_bits(a.data(), b.data(), static_cast<int64_t>(a.size())));
+  EXPECT_TRUE(test::same_bits(a.data(), c.data(), static_cast<int64_t>(a.size())));
 }
 
 TEST(BertModel, FlopsCountEveryMatmul) {
