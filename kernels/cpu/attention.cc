@@ -214,7 +214,6 @@ BERTC_AVX512 void head_avx512(const float* qh, const float* kh, const float* vh,
                               int64_t stride, float* scores, float* kt) {
   transpose_keys(kh, h, len, head_dim, stride, kt);
   auto values = [&](const float* p, int64_t rows, float* out) {
-    if (head_dim % 64 == 0) return probs_times_v_rows<4>(p, stride, rows, len, vh, h, out, head_dim);
     if (head_dim % 32 == 0) return probs_times_v_rows<2>(p, stride, rows, len, vh, h, out, head_dim);
     probs_times_v_rows<1>(p, stride, rows, len, vh, h, out, head_dim);
   };
