@@ -244,13 +244,14 @@ void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, floa
                int64_t m, int64_t k, Epilogue epilogue) {
   if (n == 0 || m == 0) return;
   const Path path = chosen_path();
+  if (path == Path::kAmx) return gemm_bf16_amx(x, w_packed, bias, y, n, m, k, epilogue);
   // The caller thread's scratch: OpenMP threads only read it. Grows to the largest batch once.
   static thread_local std::vector<uint16_t> xb;
   const size_t need = static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32));
   if (xb.size() < need) xb.resize(need);
   gemm_bf16_round_x(x, n, k, xb.data());
   switch (path) {
-    case Path::kAmx: return gemm_bf16_amx(xb.data(), w_packed, bias, y, n, m, k, epilogue);
+    case Path::kAmx: break;  // above
     case Path::kAvx512Bf16:
       return gemm_bf16_avx512(xb.data(), w_packed, bias, y, n, m, k, epilogue);
     case Path::kPortable: return gemm_bf16_portable(xb.data(), w_packed, bias, y, n, m, k, epilogue);

@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/gemm_bf16_paths.h"
@@ -31,7 +30,8 @@ constexpr int64_t kTileElems = 512;         // bf16 in one packed 16 x 32 tile o
 constexpr int64_t kXBlockBytes = 512 * 1024;  // the x rows of a task stay in L2 across its columns
 constexpr int64_t kColChunk = 128;           // output columns per task: 6 tasks at m = 768
 
-#define BERTC_AMX __attribute__((target("amx-tile,amx-bf16,avx512f")))
+// Every CPU with AMX-BF16 also has AVX512-BF16 (Sapphire Rapids onwards), used to round x.
+#define BERTC_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16")))
 
 // Palette 1, eight tiles of 16 rows x 64 bytes: 0-3 the fp32 accumulators (16 x 16), 4-5 x
 // (16 rows x 32 bf16), 6-7 w (16 k pairs x 16 columns).
@@ -102,7 +102,32 @@ bool has_amx_bf16() {
   return yes;
 }
 
-BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const float* bias,
+// Rounds rows [16 rt, 16 rt + 16) of x to bf16 straight into their tiles (VCVTNE2PS2BF16: round to
+// nearest even, as f32_to_bf16), zeros past n and k.
+BERTC_AMX void round_into_tiles(const float* x, int64_t n, int64_t k, int64_t kt, int64_t rt,
+                                uint16_t* xt) {
+  for (int64_t t = 0; t < kt; ++t) {
+    const int64_t i0 = t * 32;
+    const int64_t width = std::min<int64_t>(32, k - i0);
+    const __mmask16 lo_mask = static_cast<__mmask16>(width >= 16 ? 0xffff : (1u << width) - 1);
+    const __mmask16 hi_mask =
+        static_cast<__mmask16>(width >= 32 ? 0xffff : width <= 16 ? 0 : (1u << (width - 16)) - 1);
+    uint16_t* tile = xt + (rt * kt + t) * kTileElems;
+    for (int64_t i = 0; i < 16; ++i) {
+      const int64_t r = rt * 16 + i;
+      __m512i packed = _mm512_setzero_si512();
+      if (r < n) {
+        const float* row = x + r * k + i0;
+        const __m512 lo = _mm512_maskz_loadu_ps(lo_mask, row);
+        const __m512 hi = _mm512_maskz_loadu_ps(hi_mask, row + 16);
+        packed = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+      }
+      _mm512_storeu_si512(tile + i * 32, packed);
+    }
+  }
+}
+
+BERTC_AMX void gemm_bf16_amx(const float* x, const uint16_t* w_packed, const float* bias,
                              float* y, int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
   const int64_t kt = (k + 31) / 32;
   const int64_t np = (n + 31) / 32 * 32, mp = (m + 31) / 32 * 32;
@@ -110,18 +135,15 @@ BERTC_AMX void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const
   const int64_t row_blocks = (np + block_rows - 1) / block_rows;
   const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
   const bool parallel = row_blocks * col_chunks > 1 && n * m * k >= (int64_t{1} << 20);
-  // x in tiles: [row tile][k step] of 16 rows x 32 k, 1 KB contiguous each, so that a tile load
-  // reads 16 consecutive lines instead of 16 rows kp * 2 bytes apart.
+  // x rounded into tiles: [row tile][k step] of 16 rows x 32 k, 1 KB contiguous each, so that a
+  // tile load reads 16 consecutive lines. The caller thread's scratch; grows to the largest batch.
   static thread_local std::vector<uint16_t> tiled;
   if (tiled.size() < static_cast<size_t>(np * kt * 32)) tiled.resize(static_cast<size_t>(np * kt * 32));
   uint16_t* xt = tiled.data();
 #pragma omp parallel if (parallel)
   {
 #pragma omp for schedule(static)
-    for (int64_t rt = 0; rt < np / 16; ++rt)
-      for (int64_t t = 0; t < kt; ++t)
-        for (int64_t i = 0; i < 16; ++i)
-          std::memcpy(xt + (rt * kt + t) * kTileElems + i * 32, xb + (rt * 16 + i) * kt * 32 + t * 32, 64);
+    for (int64_t rt = 0; rt < np / 16; ++rt) round_into_tiles(x, n, k, kt, rt, xt);
     // The tile configuration is per thread: every thread of the team loads its own.
     const TileConfig config;
     _tile_loadconfig(&config);

@@ -16,8 +16,8 @@ namespace bertc::cpu {
 // benchmark labels).
 const char* gemm_bf16_path_name();
 
-// Every path takes x already rounded to bf16 and padded: xb [n rounded up to 32, kp] with
-// kp = k rounded up to 32, zeros in the padding (gemm_bf16_round_x).
+// The AVX512-BF16 and portable paths take x already rounded to bf16 and padded: xb [n rounded up
+// to 32, kp] with kp = k rounded up to 32, zeros in the padding (gemm_bf16_round_x).
 void gemm_bf16_round_x(const float* x, int64_t n, int64_t k, uint16_t* xb);
 
 // True when this CPU has AMX-BF16 and AMX-TILE, granted or not (CPUID).
@@ -33,8 +33,8 @@ bool has_avx512_bf16();
 // Any CPU: fp32 multiply-adds on the vectors -march gives, on x and w widened from bf16 per task.
 void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
                         int64_t n, int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
-// Callers check has_amx_bf16() first.
-void gemm_bf16_amx(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
+// Callers check has_amx_bf16() first. Takes x itself (fp32): it rounds x straight into its tiles.
+void gemm_bf16_amx(const float* x, const uint16_t* w_packed, const float* bias, float* y,
                    int64_t n, int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
 // Callers check has_avx512_bf16() first.
 void gemm_bf16_avx512(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,

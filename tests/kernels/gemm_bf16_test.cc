@@ -29,7 +29,7 @@ double gemm_tol(int64_t k) { return 2e-6 * std::sqrt(static_cast<double>(std::ma
 using Path = std::function<void(const float*, const uint16_t*, const float*, float*, int64_t,
                                 int64_t, int64_t)>;
 
-// cpu::gemm_bf16 as dispatched, then each path on its own (they take x rounded and padded).
+// cpu::gemm_bf16 as dispatched, then each path on its own (all but AMX take x rounded and padded).
 std::vector<std::pair<const char*, Path>> paths() {
   auto with_rounding = [](auto path) {
     return [path](const float* x, const uint16_t* w, const float* bias, float* y, int64_t n,
@@ -43,7 +43,11 @@ std::vector<std::pair<const char*, Path>> paths() {
       {"gemm_bf16", [](const float* x, const uint16_t* w, const float* bias, float* y, int64_t n,
                        int64_t m, int64_t k) { cpu::gemm_bf16(x, w, bias, y, n, m, k); }},
       {"portable", with_rounding(&cpu::gemm_bf16_portable)}};
-  if (cpu::has_amx_bf16()) p.emplace_back("amx", with_rounding(&cpu::gemm_bf16_amx));
+  if (cpu::has_amx_bf16())
+    p.emplace_back("amx", [](const float* x, const uint16_t* w, const float* bias, float* y,
+                             int64_t n, int64_t m, int64_t k) {
+      cpu::gemm_bf16_amx(x, w, bias, y, n, m, k);
+    });
   if (cpu::has_avx512_bf16()) p.emplace_back("avx512bf16", with_rounding(&cpu::gemm_bf16_avx512));
   return p;
 }
@@ -122,22 +126,29 @@ INSTANTIATE_TEST_SUITE_P(
 
 // The fused epilogue gives exactly the plain product followed by cpu::bias_gelu, on every path.
 TEST(GemmBf16Epilogue, BiasGeluEqualsTheTwoPasses) {
-  using RawPath = void (*)(const uint16_t*, const uint16_t*, const float*, float*, int64_t,
-                           int64_t, int64_t, Epilogue);
-  std::vector<std::pair<const char*, RawPath>> raw = {{"portable", &cpu::gemm_bf16_portable}};
+  using Fused = std::function<void(const float*, const uint16_t*, const float*, float*, int64_t,
+                                   int64_t, int64_t, Epilogue)>;
+  // The paths that take rounded x get it rounded here; AMX takes x as it is.
+  auto rounded = [](auto path) {
+    return [path](const float* x, const uint16_t* w, const float* bias, float* y, int64_t n,
+                  int64_t m, int64_t k, Epilogue e) {
+      std::vector<uint16_t> xb(static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32)));
+      cpu::gemm_bf16_round_x(x, n, k, xb.data());
+      path(xb.data(), w, bias, y, n, m, k, e);
+    };
+  };
+  std::vector<std::pair<const char*, Fused>> raw = {{"portable", rounded(&cpu::gemm_bf16_portable)}};
   if (cpu::has_amx_bf16()) raw.emplace_back("amx", &cpu::gemm_bf16_amx);
-  if (cpu::has_avx512_bf16()) raw.emplace_back("avx512bf16", &cpu::gemm_bf16_avx512);
+  if (cpu::has_avx512_bf16()) raw.emplace_back("avx512bf16", rounded(&cpu::gemm_bf16_avx512));
   for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{70, 3072, 768}, {7, 37, 45}}) {
     const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
                bias = test::random_floats(m, 3);
     const auto packed = pack(w, m, k);
-    std::vector<uint16_t> xb(static_cast<size_t>((n + 31) / 32 * 32 * ((k + 31) / 32 * 32)));
-    cpu::gemm_bf16_round_x(x.data(), n, k, xb.data());
     for (const auto& [name, path] : raw) {
       SCOPED_TRACE(name);
       std::vector<float> fused(n * m), two(n * m);
-      path(xb.data(), packed.data(), bias.data(), fused.data(), n, m, k, Epilogue::kBiasGelu);
-      path(xb.data(), packed.data(), nullptr, two.data(), n, m, k, Epilogue::kBias);
+      path(x.data(), packed.data(), bias.data(), fused.data(), n, m, k, Epilogue::kBiasGelu);
+      path(x.data(), packed.data(), nullptr, two.data(), n, m, k, Epilogue::kBias);
       cpu::bias_gelu(two.data(), bias.data(), n, m);
       EXPECT_TRUE(test::same_bits(fused.data(), two.data(), n * m)) << n << "x" << m << "x" << k;
     }
