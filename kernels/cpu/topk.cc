@@ -18,6 +18,7 @@
 #include <cmath>
 #include <limits>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "engine/dtype.h"
@@ -76,6 +77,8 @@ void select_block(const float* s, int64_t b0, int64_t n, int64_t k, std::vector<
 #if defined(__AVX512F__)
 // One query against n rows: 4 rows share each load of q, and 4 independent FMA chains keep the
 // loads in flight; the D % 16 tail uses masked loads. Memory-bound: the matrix is read once.
+// Neither 8 rows per step nor a shuffle-tree reduction of the 4 sums changed L3-resident timings
+// by more than 1%.
 template <typename T>
 __m512 load16(const T* p, __mmask16 mask) {
   if constexpr (std::is_same_v<T, uint16_t>) {
@@ -85,18 +88,38 @@ __m512 load16(const T* p, __mmask16 mask) {
   }
 }
 
+// f16 rows are prefetched 2 KB ahead: widening doubles the work per cache line, so the
+// out-of-order window holds half as many lines in flight and one core fell well short of the
+// bandwidth: 3M x 300 f16 on one thread went from 221 to 165 ms (1.8 GB: 8.1 -> 10.9 GB/s).
+// f32 gains nothing from it (the hardware prefetcher keeps up).
+template <typename T>
+constexpr int64_t kPrefetchAheadBytes = std::is_same_v<T, uint16_t> ? 2048 : 0;
+
+// Prefetches one step's share (4 rows x 16 columns) of the span kPrefetchAheadBytes ahead.
+template <typename T>
+void prefetch_step(uintptr_t at) {
+  if constexpr (kPrefetchAheadBytes<T> > 0)
+    for (int64_t o = 0; o < 4 * 16 * int64_t{sizeof(T)}; o += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(at + o), _MM_HINT_T0);
+}
+
 template <typename T>
 void score_rows_avx512(const T* rows, int64_t n, int64_t dim, const float* q, float* out) {
   const int64_t full = dim / 16 * 16;
   const __mmask16 tail = static_cast<__mmask16>((1u << (dim - full)) - 1);
+  constexpr int64_t kStepBytes = 4 * 16 * sizeof(T);  // 4 rows x 16 columns
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const T* r0 = rows + i * dim;
     const T* r1 = r0 + dim;
     const T* r2 = r1 + dim;
     const T* r3 = r2 + dim;
+    // Steps cover ceil(D / 16) * kStepBytes >= the 4 rows' bytes; past the matrix end a
+    // prefetch is only a hint and does not fault.
+    uintptr_t ahead = reinterpret_cast<uintptr_t>(r0) + kPrefetchAheadBytes<T>;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t d = 0; d < full; d += 16) {
+    for (int64_t d = 0; d < full; d += 16, ahead += kStepBytes) {
+      prefetch_step<T>(ahead);
       __m512 qv = _mm512_loadu_ps(q + d);
       a0 = _mm512_fmadd_ps(load16(r0 + d, 0xffff), qv, a0);
       a1 = _mm512_fmadd_ps(load16(r1 + d, 0xffff), qv, a1);
@@ -104,6 +127,7 @@ void score_rows_avx512(const T* rows, int64_t n, int64_t dim, const float* q, fl
       a3 = _mm512_fmadd_ps(load16(r3 + d, 0xffff), qv, a3);
     }
     if (tail) {
+      prefetch_step<T>(ahead);
       __m512 qv = _mm512_maskz_loadu_ps(tail, q + full);
       a0 = _mm512_fmadd_ps(load16(r0 + full, tail), qv, a0);
       a1 = _mm512_fmadd_ps(load16(r1 + full, tail), qv, a1);
