@@ -88,19 +88,35 @@ __m512 load16(const T* p, __mmask16 mask) {
   }
 }
 
-// f16 rows are prefetched 2 KB ahead: widening doubles the work per cache line, so the
-// out-of-order window holds half as many lines in flight and one core fell well short of the
-// bandwidth: 3M x 300 f16 on one thread went from 221 to 165 ms (1.8 GB: 8.1 -> 10.9 GB/s).
-// f32 gains nothing from it (the hardware prefetcher keeps up).
+// Software prefetch, chosen on 3M x 300 (bench/kernels/topk_bench.cc and a scratch harness):
+// - f32: the hardware prefetcher streams within a 4 KB page but starts slowly on each new one.
+//   Touching the first two lines of the page 16 KB ahead once per 4 rows starts it early: one
+//   thread 245 -> 228 ms, two 123 -> 118 ms. Prefetching every line was 10% slower, NTA 2x.
+// - f16: widening doubles the work per cache line, so the out-of-order window keeps half as many
+//   misses in flight. Every line is prefetched 6 KB ahead into L2 (T1), spread over the 16-column
+//   steps: one thread 195 -> 142 ms (2 KB into L1: 157 ms), two 107 -> 75 ms.
 template <typename T>
-constexpr int64_t kPrefetchAheadBytes = std::is_same_v<T, uint16_t> ? 2048 : 0;
+constexpr bool kF16 = std::is_same_v<T, uint16_t>;
+constexpr uintptr_t kPageBytes = 4096;
+constexpr uintptr_t kPagePrefetchAheadBytes = 16384;  // f32
+constexpr uintptr_t kLinePrefetchAheadBytes = 6144;   // f16
 
-// Prefetches one step's share (4 rows x 16 columns) of the span kPrefetchAheadBytes ahead.
+// Once per 4 rows starting at `r0`.
 template <typename T>
-void prefetch_step(uintptr_t at) {
-  if constexpr (kPrefetchAheadBytes<T> > 0)
+void prefetch_rows(const T* r0) {
+  if constexpr (!kF16<T>) {
+    uintptr_t page = (reinterpret_cast<uintptr_t>(r0) + kPagePrefetchAheadBytes) & ~(kPageBytes - 1);
+    _mm_prefetch(reinterpret_cast<const char*>(page), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(page + 64), _MM_HINT_T0);
+  }
+}
+
+// Once per 16-column step: its share (4 rows x 16 columns) of the span `ahead` points into.
+template <typename T>
+void prefetch_step(uintptr_t ahead) {
+  if constexpr (kF16<T>)
     for (int64_t o = 0; o < 4 * 16 * int64_t{sizeof(T)}; o += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(at + o), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + o), _MM_HINT_T1);
 }
 
 template <typename T>
@@ -114,9 +130,10 @@ void score_rows_avx512(const T* rows, int64_t n, int64_t dim, const float* q, fl
     const T* r1 = r0 + dim;
     const T* r2 = r1 + dim;
     const T* r3 = r2 + dim;
-    // Steps cover ceil(D / 16) * kStepBytes >= the 4 rows' bytes; past the matrix end a
-    // prefetch is only a hint and does not fault.
-    uintptr_t ahead = reinterpret_cast<uintptr_t>(r0) + kPrefetchAheadBytes<T>;
+    // Steps cover ceil(D / 16) * kStepBytes >= the 4 rows' bytes. Past the matrix end a prefetch
+    // is only a hint and does not fault.
+    prefetch_rows(r0);
+    uintptr_t ahead = reinterpret_cast<uintptr_t>(r0) + kLinePrefetchAheadBytes;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int64_t d = 0; d < full; d += 16, ahead += kStepBytes) {
       prefetch_step<T>(ahead);
