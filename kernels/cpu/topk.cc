@@ -91,7 +91,9 @@ __m512 load16(const T* p, __mmask16 mask) {
 // Software prefetch, chosen on 3M x 300 (bench/kernels/topk_bench.cc and a scratch harness):
 // - f32: the hardware prefetcher streams within a 4 KB page but starts slowly on each new one.
 //   Touching the first two lines of the page 16 KB ahead once per 4 rows starts it early: one
-//   thread 245 -> 228 ms, two 123 -> 118 ms. Prefetching every line was 10% slower, NTA 2x.
+//   thread 245 -> 228 ms, two 123 -> 118-120 ms. Prefetching every line was 10% slower, NTA 2x.
+//   On transparent huge pages the same prefetch costs 7% (two threads 111 -> 119 ms); bertc's
+//   corpora are file mappings (.bertc, index .npy), always on 4 KB pages, so it stays.
 // - f16: widening doubles the work per cache line, so the out-of-order window keeps half as many
 //   misses in flight. Every line is prefetched 6 KB ahead into L2 (T1), spread over the 16-column
 //   steps: one thread 195 -> 142 ms (2 KB into L1: 157 ms), two 107 -> 75 ms.
