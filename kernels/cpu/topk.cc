@@ -129,34 +129,39 @@ void score_rows_avx512(const T* rows, int64_t n, int64_t dim, const float* q, fl
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const T* r0 = rows + i * dim;
-    const T* r1 = r0 + dim;
-    const T* r2 = r1 + dim;
-    const T* r3 = r2 + dim;
     // Steps cover ceil(D / 16) * kStepBytes >= the 4 rows' bytes. Past the matrix end a prefetch
     // is only a hint and does not fault.
     prefetch_rows(r0);
     uintptr_t ahead = reinterpret_cast<uintptr_t>(r0) + kLinePrefetchAheadBytes;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t d = 0; d < full; d += 16, ahead += kStepBytes) {
-      prefetch_step<T>(ahead);
-      __m512 qv = _mm512_loadu_ps(q + d);
-      a0 = _mm512_fmadd_ps(load16(r0 + d, 0xffff), qv, a0);
-      a1 = _mm512_fmadd_ps(load16(r1 + d, 0xffff), qv, a1);
-      a2 = _mm512_fmadd_ps(load16(r2 + d, 0xffff), qv, a2);
-      a3 = _mm512_fmadd_ps(load16(r3 + d, 0xffff), qv, a3);
+    __m512 a[4];
+    for (int r = 0; r < 4; ++r) a[r] = _mm512_setzero_ps();
+    if constexpr (kF16<T>) {
+      // Four row pointers: GCC then indexes all loads off one counter. For f32 that form made
+      // the FMAs take indexed memory operands (two uops each, so fewer loads in flight) and cost
+      // 3% (123 vs 120 ms on 3M x 300); for f16 the row-offset form below was 10% slower.
+      const T* r1 = r0 + dim;
+      const T* r2 = r1 + dim;
+      const T* r3 = r2 + dim;
+      for (int64_t d = 0; d < full; d += 16, ahead += kStepBytes) {
+        prefetch_step<T>(ahead);
+        __m512 qv = _mm512_loadu_ps(q + d);
+        a[0] = _mm512_fmadd_ps(load16(r0 + d, 0xffff), qv, a[0]);
+        a[1] = _mm512_fmadd_ps(load16(r1 + d, 0xffff), qv, a[1]);
+        a[2] = _mm512_fmadd_ps(load16(r2 + d, 0xffff), qv, a[2]);
+        a[3] = _mm512_fmadd_ps(load16(r3 + d, 0xffff), qv, a[3]);
+      }
+    } else {
+      for (int64_t d = 0; d < full; d += 16) {
+        __m512 qv = _mm512_loadu_ps(q + d);
+        for (int r = 0; r < 4; ++r) a[r] = _mm512_fmadd_ps(load16(r0 + r * dim + d, 0xffff), qv, a[r]);
+      }
     }
     if (tail) {
       prefetch_step<T>(ahead);
       __m512 qv = _mm512_maskz_loadu_ps(tail, q + full);
-      a0 = _mm512_fmadd_ps(load16(r0 + full, tail), qv, a0);
-      a1 = _mm512_fmadd_ps(load16(r1 + full, tail), qv, a1);
-      a2 = _mm512_fmadd_ps(load16(r2 + full, tail), qv, a2);
-      a3 = _mm512_fmadd_ps(load16(r3 + full, tail), qv, a3);
+      for (int r = 0; r < 4; ++r) a[r] = _mm512_fmadd_ps(load16(r0 + r * dim + full, tail), qv, a[r]);
     }
-    out[i] = _mm512_reduce_add_ps(a0);
-    out[i + 1] = _mm512_reduce_add_ps(a1);
-    out[i + 2] = _mm512_reduce_add_ps(a2);
-    out[i + 3] = _mm512_reduce_add_ps(a3);
+    for (int r = 0; r < 4; ++r) out[i + r] = _mm512_reduce_add_ps(a[r]);
   }
   for (; i < n; ++i) {
     const T* r = rows + i * dim;
