@@ -10,7 +10,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <memory>
+#include <optional>
 
 #include "engine/error.h"
 #include "engine/strings.h"
@@ -269,7 +271,9 @@ namespace {
 // Grows as words arrive; finds duplicates while reading. Same hash and probing as the stored table.
 class WordSet {
  public:
-  WordSet() : slots_(1024, 0) {}
+  // `slots`: a power of two; sized for the final count, the set never grows and ends up equal to
+  // the stored table (same hash, probing and insertion order).
+  explicit WordSet(size_t slots = 1024) : slots_(slots, 0) {}
   // Inserts row `row` unless an equal word is present; returns false for a duplicate.
   bool insert(std::string_view word, uint32_t row, const std::vector<char>& bytes,
               const std::vector<uint64_t>& offsets) {
@@ -309,40 +313,27 @@ struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-}  // namespace
-
-Word2VecConvertStats convert_word2vec(const std::string& input, const std::string& output,
-                                      const Word2VecConvertOptions& options) {
-  BERTC_CHECK(options.dtype == DType::kF32 || options.dtype == DType::kF16, output,
-              ": word2vec vectors are stored as f32 or f16, not ", dtype_name(options.dtype));
-  BERTC_CHECK(options.limit >= 0, input, ": --limit must be >= 0, got ", options.limit);
-  struct stat st;
-  BERTC_CHECK(::stat(input.c_str(), &st) == 0, input, ": cannot open: ", std::strerror(errno));
-  BERTC_CHECK(!S_ISDIR(st.st_mode), input, ": is a directory, not a word2vec file");
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(input.c_str(), "rb"));
-  BERTC_CHECK(file, input, ": cannot open: ", std::strerror(errno));
-
-  Word2VecReader reader(file.get(), input);
-  const int64_t dim = reader.dim();
-  const size_t row_nbytes = static_cast<size_t>(dim) * dtype_nbytes(options.dtype);
+// What reading gathers besides the vectors: the counts, every kept word in row order, and the
+// duplicate finder.
+struct Collected {
   Word2VecConvertStats stats;
+  std::vector<char> words;
+  std::vector<uint64_t> offsets{0};
+  WordSet seen;
+};
+
+// Reads records (up to the limit), checks their values, skips duplicates (the first one is kept)
+// and passes each kept row, scaled and in the output dtype, to emit(bytes). With
+// `stop_at_duplicate` it returns false at the first duplicate instead of skipping it.
+template <typename Emit>
+bool read_rows(Word2VecReader& reader, const std::string& input,
+               const Word2VecConvertOptions& options, bool stop_at_duplicate, Collected& c,
+               Emit&& emit) {
+  const int64_t dim = reader.dim();
+  Word2VecConvertStats& stats = c.stats;
   stats.binary = reader.binary();
   stats.dim = dim;
-
-  // Reserve from the header, but never beyond what the file can hold (a lying header must not
-  // allocate terabytes): every record takes at least dim * 4 + 2 bytes in binary.
-  std::vector<char> vectors, words;
-  std::vector<uint64_t> offsets{0};
-  if (reader.declared_count() > 0) {
-    int64_t rows = std::min<int64_t>(reader.declared_count(),
-                                     static_cast<int64_t>(st.st_size) / (dim * 4 + 2) + 1);
-    if (options.limit > 0) rows = std::min(rows, options.limit);
-    vectors.reserve(static_cast<size_t>(rows) * row_nbytes);
-    offsets.reserve(static_cast<size_t>(rows) + 1);
-  }
-
-  WordSet seen;
-  std::vector<float> row(static_cast<size_t>(dim));
+  std::vector<char> row(static_cast<size_t>(dim) * dtype_nbytes(options.dtype));
   Word2VecRecord record;
   const int64_t progress_every = 1000000;
   while ((options.limit == 0 || stats.records < options.limit) && reader.next(record)) {
@@ -360,12 +351,13 @@ Word2VecConvertStats convert_word2vec(const std::string& input, const std::strin
                   " (use --allow-nonfinite to keep such values)");
       ++stats.nonfinite;
     }
-    words.insert(words.end(), record.word.begin(), record.word.end());
-    offsets.push_back(words.size());
-    if (!seen.insert(record.word, static_cast<uint32_t>(stats.words), words, offsets)) {
-      words.resize(offsets[offsets.size() - 2]);
-      offsets.pop_back();
+    c.words.insert(c.words.end(), record.word.begin(), record.word.end());
+    c.offsets.push_back(c.words.size());
+    if (!c.seen.insert(record.word, static_cast<uint32_t>(stats.words), c.words, c.offsets)) {
+      c.words.resize(c.offsets[c.offsets.size() - 2]);
+      c.offsets.pop_back();
       ++stats.duplicates;
+      if (stop_at_duplicate) return false;
       continue;
     }
     ++stats.words;
@@ -376,53 +368,178 @@ Word2VecConvertStats convert_word2vec(const std::string& input, const std::strin
       // A zero vector stays zero rather than becoming NaN.
       if (sum > 0) scale = static_cast<float>(1.0 / std::sqrt(sum));
     }
-    for (int64_t d = 0; d < dim; ++d) row[d] = record.values[d] * scale;
-    size_t at = vectors.size();
-    vectors.resize(at + row_nbytes);
     if (options.dtype == DType::kF32) {
-      std::memcpy(vectors.data() + at, row.data(), row_nbytes);
+      float* dst = reinterpret_cast<float*>(row.data());
+      for (int64_t d = 0; d < dim; ++d) dst[d] = record.values[d] * scale;
     } else {
-      uint16_t* dst = reinterpret_cast<uint16_t*>(vectors.data() + at);
-      for (int64_t d = 0; d < dim; ++d) dst[d] = f32_to_f16(row[d]);
+      uint16_t* dst = reinterpret_cast<uint16_t*>(row.data());
+      for (int64_t d = 0; d < dim; ++d) dst[d] = f32_to_f16(record.values[d] * scale);
     }
+    emit(row.data());
   }
   BERTC_CHECK(stats.words > 0, input, ": no words were read");
+  return true;
+}
 
-  // The stored table: a power of two >= 2V slots keeps probes short (load <= 0.5).
-  const int64_t n_words = stats.words;
-  size_t capacity = std::bit_ceil(static_cast<size_t>(std::max<int64_t>(2 * n_words, 16)));
+// A power of two >= 2V slots keeps probes short (load <= 0.5).
+size_t table_capacity(int64_t words) {
+  return std::bit_ceil(static_cast<size_t>(std::max<int64_t>(2 * words, 16)));
+}
+
+std::vector<uint32_t> build_table(const Collected& c) {
+  const size_t capacity = table_capacity(c.stats.words);
   std::vector<uint32_t> table(capacity, 0);
-  for (int64_t r = 0; r < n_words; ++r) {
-    std::string_view w(words.data() + offsets[r], offsets[r + 1] - offsets[r]);
+  for (int64_t r = 0; r < c.stats.words; ++r) {
+    std::string_view w(c.words.data() + c.offsets[r], c.offsets[r + 1] - c.offsets[r]);
     size_t i = word2vec_hash(w) & (capacity - 1);
     while (table[i] != 0) i = (i + 1) & (capacity - 1);
     table[i] = static_cast<uint32_t>(r + 1);
   }
+  return table;
+}
 
+// Sets the metadata and declares the four tensors; `stats` gives the counts that the metadata
+// records, so they must be final.
+void start_output(ModelWriter& writer, const std::string& input,
+                  const Word2VecConvertOptions& options, const Word2VecConvertStats& stats,
+                  size_t words_nbytes) {
   Word2VecInfo info;
-  info.count = n_words;
-  info.dim = dim;
+  info.count = stats.words;
+  info.dim = stats.dim;
   info.normalized = options.normalize;
-  ModelWriter writer(output, ModelKind::kWord2Vec);
   writer.set_word2vec(info);
   writer.set_metadata_json(str_cat(
       "{\"source\": \"", printable(input), "\", \"source_format\": \"word2vec ",
       stats.binary ? "binary" : "text", "\", \"records\": ", stats.records, ", \"duplicates\": ",
       stats.duplicates, ", \"nonfinite\": ", stats.nonfinite, ", \"limit\": ", options.limit, "}"));
-  writer.declare(std::string(kW2vVectors), options.dtype, {n_words, dim});
-  writer.declare(std::string(kW2vWordOffsets), DType::kU64, {n_words + 1});
-  writer.declare(std::string(kW2vWordBytes), DType::kU8, {static_cast<int64_t>(words.size())});
-  writer.declare(std::string(kW2vHashTable), DType::kU32, {static_cast<int64_t>(capacity)});
-  writer.write(kW2vVectors, vectors.data(), vectors.size());
-  writer.write(kW2vWordOffsets, offsets.data(), offsets.size() * sizeof(uint64_t));
-  writer.write(kW2vWordBytes, words.data(), words.size());
+  writer.declare(std::string(kW2vVectors), options.dtype, {stats.words, stats.dim});
+  writer.declare(std::string(kW2vWordOffsets), DType::kU64, {stats.words + 1});
+  writer.declare(std::string(kW2vWordBytes), DType::kU8, {static_cast<int64_t>(words_nbytes)});
+  writer.declare(std::string(kW2vHashTable), DType::kU32,
+                 {static_cast<int64_t>(table_capacity(stats.words))});
+}
+
+void finish_output(ModelWriter& writer, const Collected& c, const std::vector<uint32_t>& table) {
+  writer.write(kW2vWordOffsets, c.offsets.data(), c.offsets.size() * sizeof(uint64_t));
+  writer.write(kW2vWordBytes, c.words.data(), c.words.size());
   writer.write(kW2vHashTable, table.data(), table.size() * sizeof(uint32_t));
   writer.commit();
+}
 
+// Writes the rows as they are read, in 4 MB pieces, when their count `rows` is known up front.
+// Keeping 3.6 GB of GoogleNews vectors in memory until the end cost more than parsing: every
+// fresh page is a fault, and none of the writing overlapped the reading. Each piece is written
+// (hashed, then copied into the page cache by the kernel: over half the time) on a second thread
+// while the next one is parsed. Needs a metadata that is final before the first row, so no
+// duplicate (returns nothing, leaving no output, at the first one) and no non-finite value kept
+// (the caller's condition).
+std::optional<Collected> convert_streaming(Word2VecReader& reader, const std::string& input,
+                                           const std::string& output,
+                                           const Word2VecConvertOptions& options, int64_t rows) {
+  constexpr size_t kPieceNbytes = 4 << 20;
+  Collected c;
+  c.offsets.reserve(static_cast<size_t>(rows) + 1);
+  c.seen = WordSet(table_capacity(rows));
+  Word2VecConvertStats final_stats;  // what a successful read ends with
+  final_stats.binary = reader.binary();
+  final_stats.records = final_stats.words = rows;
+  final_stats.dim = reader.dim();
+  ModelWriter writer(output, ModelKind::kWord2Vec);
+  start_output(writer, input, options, final_stats, 0);  // word bytes: resized at the end
+  const size_t row_nbytes = static_cast<size_t>(reader.dim()) * dtype_nbytes(options.dtype);
+  std::vector<char> piece, writing;  // filled here / being written by `pending`
+  piece.reserve(kPieceNbytes + row_nbytes);
+  writing.reserve(kPieceNbytes + row_nbytes);
+  // Declared last, so that on any exit its destructor waits for the write before the buffers and
+  // the writer go away.
+  std::future<void> pending;
+  auto flush = [&] {
+    if (pending.valid()) pending.get();  // rethrows a failed write (disk full)
+    std::swap(piece, writing);
+    piece.clear();
+    pending = std::async(std::launch::async,
+                         [&] { writer.write(kW2vVectors, writing.data(), writing.size()); });
+  };
+  const bool complete = read_rows(reader, input, options, true, c, [&](const char* row) {
+    piece.insert(piece.end(), row, row + row_nbytes);
+    if (piece.size() >= kPieceNbytes) flush();
+  });
+  if (!complete) return std::nullopt;
+  flush();
+  pending.get();
+  // The reader checked the header's count, so records == rows; commit() checks the sizes.
+  writer.resize(kW2vWordBytes, {static_cast<int64_t>(c.words.size())});
+  finish_output(writer, c, c.seen.release());
+  return c;
+}
+
+Collected convert_buffered(Word2VecReader& reader, const std::string& input,
+                           const std::string& output, const Word2VecConvertOptions& options,
+                           int64_t file_nbytes) {
+  const size_t row_nbytes = static_cast<size_t>(reader.dim()) * dtype_nbytes(options.dtype);
+  Collected c;
+  std::vector<char> vectors;
+  // Reserve from the header, but never beyond what the file can hold (a lying header must not
+  // allocate terabytes): every record takes at least dim * 4 + 2 bytes in binary.
+  if (reader.declared_count() > 0) {
+    int64_t rows = std::min<int64_t>(reader.declared_count(), file_nbytes / (reader.dim() * 4 + 2) + 1);
+    if (options.limit > 0) rows = std::min(rows, options.limit);
+    vectors.reserve(static_cast<size_t>(rows) * row_nbytes);
+    c.offsets.reserve(static_cast<size_t>(rows) + 1);
+  }
+  read_rows(reader, input, options, false, c,
+            [&](const char* row) { vectors.insert(vectors.end(), row, row + row_nbytes); });
+  ModelWriter writer(output, ModelKind::kWord2Vec);
+  start_output(writer, input, options, c.stats, c.words.size());
+  writer.write(kW2vVectors, vectors.data(), vectors.size());
+  finish_output(writer, c, build_table(c));
+  return c;
+}
+
+}  // namespace
+
+Word2VecConvertStats convert_word2vec(const std::string& input, const std::string& output,
+                                      const Word2VecConvertOptions& options) {
+  BERTC_CHECK(options.dtype == DType::kF32 || options.dtype == DType::kF16, output,
+              ": word2vec vectors are stored as f32 or f16, not ", dtype_name(options.dtype));
+  BERTC_CHECK(options.limit >= 0, input, ": --limit must be >= 0, got ", options.limit);
+  struct stat st;
+  BERTC_CHECK(::stat(input.c_str(), &st) == 0, input, ": cannot open: ", std::strerror(errno));
+  BERTC_CHECK(!S_ISDIR(st.st_mode), input, ": is a directory, not a word2vec file");
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(input.c_str(), "rb"));
+  BERTC_CHECK(file, input, ": cannot open: ", std::strerror(errno));
+
+  std::optional<Collected> done;
+  {
+    Word2VecReader reader(file.get(), input);
+    const int64_t dim = reader.dim();
+    int64_t rows = reader.declared_count();
+    if (options.limit > 0) rows = std::min(rows, options.limit);
+    // Stream when the header gives the row count and the file can hold that many records (a
+    // lying header must not allocate, and will fail the read anyway); reading again needs a
+    // regular file.
+    const int64_t record_nbytes_min = reader.binary() ? dim * 4 + 2 : dim * 2 + 2;
+    if (rows > 0 && rows <= st.st_size / record_nbytes_min && S_ISREG(st.st_mode) &&
+        !options.allow_nonfinite) {
+      done = convert_streaming(reader, input, output, options, rows);
+      if (!done && !options.quiet)
+        std::fprintf(stderr, "convert: %s: duplicate words; converting again from the start\n",
+                     input.c_str());
+    } else {
+      done = convert_buffered(reader, input, output, options, st.st_size);
+    }
+  }
+  if (!done) {
+    std::rewind(file.get());
+    Word2VecReader reader(file.get(), input);
+    done = convert_buffered(reader, input, output, options, st.st_size);
+  }
+
+  const Word2VecConvertStats& stats = done->stats;
   if (!options.quiet) {
     std::fprintf(stderr, "convert: %s (word2vec %s): %lld words x %lld", input.c_str(),
-                 stats.binary ? "binary" : "text", static_cast<long long>(n_words),
-                 static_cast<long long>(dim));
+                 stats.binary ? "binary" : "text", static_cast<long long>(stats.words),
+                 static_cast<long long>(stats.dim));
     if (stats.duplicates)
       std::fprintf(stderr, ", %lld duplicates skipped (first kept)",
                    static_cast<long long>(stats.duplicates));

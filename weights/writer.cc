@@ -42,11 +42,7 @@ struct ModelWriter::Impl {
 
   const std::string& path() const { return file.path(); }
 
-  void add_entry(std::string name, DType dtype, std::vector<int64_t> shape) {
-    BERTC_CHECK(!laid_out, path(), ": tensor '", name, "' declared after data was written");
-    BERTC_CHECK(!name.empty() && name.size() <= format::kMaxNameLen, path(),
-                ": bad tensor name '", name, "'");
-    BERTC_CHECK(names.insert(name).second, path(), ": tensor '", name, "' declared twice");
+  uint64_t shape_nbytes(const std::string& name, DType dtype, const std::vector<int64_t>& shape) const {
     BERTC_CHECK(shape.size() <= static_cast<size_t>(format::kMaxRank), path(), ": tensor '", name,
                 "' has rank ", shape.size(), " (at most ", format::kMaxRank, ")");
     uint64_t numel = 1;
@@ -55,12 +51,42 @@ struct ModelWriter::Impl {
                   name, "' has a bad dimension ", d);
       numel *= static_cast<uint64_t>(d);  // dims <= 2^40 and rank <= 4: checked again at read
     }
+    return numel * dtype_nbytes(dtype);
+  }
+
+  void add_entry(std::string name, DType dtype, std::vector<int64_t> shape) {
+    BERTC_CHECK(!laid_out, path(), ": tensor '", name, "' declared after data was written");
+    BERTC_CHECK(!name.empty() && name.size() <= format::kMaxNameLen, path(),
+                ": bad tensor name '", name, "'");
+    BERTC_CHECK(names.insert(name).second, path(), ": tensor '", name, "' declared twice");
     Entry e;
+    e.nbytes = shape_nbytes(name, dtype, shape);
     e.name = std::move(name);
     e.dtype = dtype;
     e.shape = std::move(shape);
-    e.nbytes = numel * dtype_nbytes(dtype);
     entries.push_back(std::move(e));
+  }
+
+  // Every tensor from `first` on has no bytes yet, so its offset may still move.
+  void place_from(size_t first) {
+    uint64_t offset = first == 0 ? data_start : entries[first - 1].offset + entries[first - 1].nbytes;
+    for (size_t i = first; i < entries.size(); ++i) {
+      entries[i].offset = format::align_up(offset);
+      offset = entries[i].offset + entries[i].nbytes;
+    }
+    file_nbytes = entries.empty() ? data_start : offset;
+  }
+
+  void resize(std::string_view name, std::vector<int64_t> shape) {
+    size_t i = 0;
+    while (i < entries.size() && entries[i].name != name) ++i;
+    BERTC_CHECK(i < entries.size(), path(), ": resize of undeclared tensor '", name, "'");
+    Entry& e = entries[i];
+    BERTC_CHECK(e.written == 0 && (!laid_out || i >= current) && shape.size() == e.shape.size(),
+                path(), ": tensor '", name, "' resized after its data was written or to another rank");
+    e.nbytes = shape_nbytes(e.name, e.dtype, shape);
+    e.shape = std::move(shape);
+    if (laid_out) place_from(i);  // the table keeps its size: same rank, same entries
   }
 
   std::vector<unsigned char> encode_table() const {
@@ -114,12 +140,8 @@ struct ModelWriter::Impl {
     std::string meta_str = meta.dump();
     BERTC_CHECK(meta_str.size() <= format::kMaxMetaNbytes, path(), ": metadata too large");
     uint64_t table_nbytes = encode_table().size();
-    uint64_t offset = format::align_up(format::kHeaderNbytes + meta_str.size() + table_nbytes);
-    for (Entry& e : entries) {
-      e.offset = format::align_up(offset);
-      offset = e.offset + e.nbytes;
-    }
-    file_nbytes = entries.empty() ? format::kHeaderNbytes + meta_str.size() + table_nbytes : offset;
+    data_start = format::kHeaderNbytes + meta_str.size() + table_nbytes;
+    place_from(0);
     unsigned char hdr[format::kHeaderNbytes];
     format::encode_header(header(meta_str.size(), table_nbytes), hdr);
     file.write(hdr, sizeof hdr);
@@ -174,7 +196,13 @@ struct ModelWriter::Impl {
     }
     for (; current < entries.size(); ++current) pad_to(entries[current].offset);  // empty tails
     BERTC_CHECK(pos == file_nbytes, path(), ": internal layout error (", pos, " vs ", file_nbytes, ")");
+    // Header and table again: file_nbytes, shapes and offsets may have changed through resize(),
+    // and the checksums are known only now.
     std::vector<unsigned char> table = encode_table();
+    unsigned char hdr[format::kHeaderNbytes];
+    format::encode_header(header(meta_nbytes_, table.size()), hdr);
+    BERTC_CHECK(std::fseek(file.file(), 0, SEEK_SET) == 0, path(), ": seek failed");
+    file.write(hdr, sizeof hdr);
     BERTC_CHECK(std::fseek(file.file(), static_cast<long>(format::kHeaderNbytes + meta_nbytes_),
                            SEEK_SET) == 0, path(), ": seek failed");
     file.write(table.data(), table.size());
@@ -182,6 +210,7 @@ struct ModelWriter::Impl {
   }
 
   uint64_t meta_nbytes_ = 0;
+  uint64_t data_start = 0;  // end of the table; the first tensor starts at the next 64 bytes
 };
 
 ModelWriter::ModelWriter(std::string out_path, ModelKind kind)
@@ -221,6 +250,10 @@ void ModelWriter::declare(std::string name, DType dtype, std::vector<int64_t> sh
   BERTC_CHECK(name != format::kVocabOffsets && name != format::kVocabBytes, impl_->path(),
               ": tensor '", name, "' is reserved for the vocabulary");
   impl_->add_entry(std::move(name), dtype, std::move(shape));
+}
+
+void ModelWriter::resize(std::string_view name, std::vector<int64_t> shape) {
+  impl_->resize(name, std::move(shape));
 }
 
 void ModelWriter::write(std::string_view name, const void* data, size_t nbytes) {

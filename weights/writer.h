@@ -26,6 +26,9 @@ class ModelWriter {
   // Declare every tensor first (this fixes the layout), then stream each tensor's bytes in
   // declaration order with one or more write() calls; checksums are computed on the way.
   void declare(std::string name, DType dtype, std::vector<int64_t> shape);
+  // Changes the shape (same rank) of a declared tensor that has no bytes yet, even after earlier
+  // tensors were streamed: for a size known only once they are written (word2vec's word bytes).
+  void resize(std::string_view name, std::vector<int64_t> shape);
   void write(std::string_view name, const void* data, size_t nbytes);
   void commit();
 

@@ -322,7 +322,13 @@ TEST(ModelWriter, RejectsMisuse) {
   float v[3] = {1, 2, 3};
   EXPECT_THROW(w.write("b", v, 8), Error);   // out of order
   EXPECT_THROW(w.write("a", v, 12), Error);  // too many bytes
+  EXPECT_THROW(w.resize("b", {2, 1}), Error);  // another rank: the table would change size
+  EXPECT_THROW(w.resize("c", {2}), Error);     // not declared
   w.write("a", v, 8);
+  EXPECT_THROW(w.resize("a", {3}), Error);  // already has bytes
+  w.resize("b", {1});                         // none yet: allowed after a was streamed
+  EXPECT_THROW(w.write("b", v, 8), Error);    // now 4 bytes
+  w.resize("b", {2});
   try {
     w.commit();
     ADD_FAILURE() << "committed with tensor b unwritten";

@@ -206,6 +206,37 @@ TEST(Word2VecConvert, DuplicatesKeepFirstAndAreCounted) {
   EXPECT_EQ(w2v.find("c"), 2);
 }
 
+// A header count lets the converter stream rows to the output; allow_nonfinite (its count goes
+// in the metadata) makes it buffer them. Both must write the same bytes.
+TEST(Word2VecConvert, StreamingAndBufferedWriteTheSameFile) {
+  TempDir dir;
+  Word2VecConvertOptions opt;
+  opt.quiet = true;
+  opt.dtype = DType::kF16;
+  convert_word2vec(kGloveBin, dir / "streamed.bertc", opt);
+  opt.allow_nonfinite = true;
+  convert_word2vec(kGloveBin, dir / "buffered.bertc", opt);
+  EXPECT_EQ(read_file(dir / "streamed.bertc"), read_file(dir / "buffered.bertc"));
+}
+
+// With a header count the converter streams, meets the duplicate, and starts again buffered.
+TEST(Word2VecConvert, DuplicateInBinaryWithHeaderCount) {
+  TempDir dir;
+  std::string in = dir.write("dup.bin", "3 2\n" + binary_record("a", {1, 2}) +
+                                            binary_record("b", {3, 4}) + binary_record("a", {5, 6}));
+  Word2VecConvertOptions opt;
+  opt.quiet = true;
+  Word2VecConvertStats stats = convert_word2vec(in, dir / "dup.bertc", opt);
+  EXPECT_EQ(stats.records, 3);
+  EXPECT_EQ(stats.words, 2);
+  EXPECT_EQ(stats.duplicates, 1);
+  Word2Vec w2v = Word2Vec::open(dir / "dup.bertc");
+  std::vector<float> v(2);
+  w2v.vector(w2v.find("a"), v.data());
+  EXPECT_EQ(v, (std::vector<float>{1, 2}));
+  EXPECT_EQ(dir.count(), 2u);  // input and output: no temp file left by the abandoned attempt
+}
+
 TEST(Word2VecConvert, NonFiniteRejectedUnlessAllowed) {
   TempDir dir;
   std::string in = dir.write("nan.bin", "2 2\n" + binary_record("a", {1, 2}) +
