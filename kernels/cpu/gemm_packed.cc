@@ -15,8 +15,8 @@
 #include <cstring>
 #include <utility>
 
-#include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_paths.h"
+#include "kernels/cpu/vec_avx512.h"
 #include "kernels/gemm.h"
 
 namespace bertc::cpu {
@@ -27,17 +27,16 @@ constexpr int64_t kPanel = 32;                 // output columns per panel (two 
 constexpr int64_t kXBlockBytes = 1536 * 1024;  // a task's x rows stay in L2 (2 MB) beside a panel
 constexpr int64_t kColChunk = 4 * kPanel;      // 128 columns per task: 6 tasks at m = 768
 
-#define BERTC_AVX512 __attribute__((target("avx512f")))
-
 // R rows of x (row stride k) x one panel -> y (row stride m), `cols` (<= 32) columns valid.
 // kAhead: the first row tile of a panel reads it from memory; loading the panel's rows this many
 // floats ahead (2 KB: 16 k steps; 1x8 measured 13.0 ms against 13.9 at 4 KB, 14.7 at 8 KB and
 // 17.1 at 1 KB) keeps enough lines in flight, across page boundaries too.
 constexpr int64_t kAhead = 512;
 
+// gelu: the FFN epilogue on the registers (gelu16, as bias_gelu computes it: the same bits).
 template <int R, bool kFirst>
 BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, const float* bias,
-                             float* y, int64_t m, int64_t cols) {
+                             float* y, int64_t m, int64_t cols, bool gelu) {
   __m512 lo[R], hi[R];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
@@ -61,13 +60,18 @@ BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, cons
   const __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
-    _mm512_mask_storeu_ps(y + r * m, m0, _mm512_add_ps(lo[r], b0));
-    _mm512_mask_storeu_ps(y + r * m + 16, m1, _mm512_add_ps(hi[r], b1));
+    __m512 v0 = _mm512_add_ps(lo[r], b0), v1 = _mm512_add_ps(hi[r], b1);
+    if (gelu) {
+      v0 = gelu16(v0);
+      v1 = gelu16(v1);
+    }
+    _mm512_mask_storeu_ps(y + r * m, m0, v0);
+    _mm512_mask_storeu_ps(y + r * m + 16, m1, v1);
   }
 }
 
 using MicroTile = void (*)(const float*, int64_t, const float*, const float*, float*, int64_t,
-                           int64_t);
+                           int64_t, bool);
 
 template <bool kFirst, std::size_t... Rs>
 constexpr std::array<MicroTile, kRows> all_tiles(std::index_sequence<Rs...>) {
@@ -90,12 +94,9 @@ void block(const float* x, const float* packed, const float* bias, float* y, int
     for (int64_t r = r0; r < r1; r += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
       kTiles[r == r0][rows - 1](x + r * k, k, panel, bias ? bias + c : nullptr, y + r * m + c, m,
-                                cols);
+                                cols, epilogue == Epilogue::kBiasGelu);
     }
   }
-  // The block of y is final and still in L2.
-  if (epilogue == Epilogue::kBiasGelu && c0 < m)
-    gelu_block(y + r0 * m + c0, m, r1 - r0, std::min(c1, m) - c0);
 }
 
 }  // namespace

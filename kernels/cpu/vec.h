@@ -61,6 +61,15 @@ inline void layer_norm_row(float* v, const float* gamma, const float* beta, floa
   for (int64_t c = 0; c < n; ++c) v[c] = (v[c] - mean) * rstd * gamma[c] + beta[c];
 }
 
+// gelu(v) = 0.5 v (1 + erf(v / sqrt 2)). With z = |v| / sqrt 2 and e = erfc(z), the factor
+// 1 + erf(v / sqrt 2) is 2 - e for v >= 0 and e for v < 0, so the negative tail is computed
+// without cancellation. erfc from Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), using only
+// arithmetic and fast_exp.
+constexpr float kGeluRsqrt2 = 0.70710678118654752f;
+constexpr float kGeluP = 0.3275911f;
+constexpr float kGeluA[5] = {0.254829592f, -0.284496736f, 1.421413741f, -1.453152027f, 1.061405429f};
+
+
 // exp(x) from arithmetic only, so loops over it vectorize (std::exp is a libm call without
 // -ffast-math). x = k ln2 + r with |r| <= ln2/2 (Cody-Waite two-part ln2), e^r by its degree-6
 // Taylor polynomial (truncation < 2e-8 relative), 2^k built in the exponent bits. Within 2.8 ulp
