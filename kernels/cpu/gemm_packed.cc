@@ -26,6 +26,8 @@ constexpr int kRows = 12;                      // 24 accumulators + 2 panel rows
 constexpr int64_t kPanel = 32;                 // output columns per panel (two zmm)
 constexpr int64_t kXBlockBytes = 1536 * 1024;  // a task's x rows stay in L2 (2 MB) beside a panel
 constexpr int64_t kColChunk = 4 * kPanel;      // 128 columns per task: 6 tasks at m = 768
+constexpr int64_t kSlice = 768;                // k per pass over a panel (see slice_len)
+constexpr int64_t kL2Budget = 1792 * 1024;     // of the 2 MB L2, for x and two panel slices
 
 // R rows of x (row stride k) x one panel -> y (row stride m), `cols` (<= 32) columns valid.
 // kAhead: the first row tile of a panel reads it from memory; loading the panel's rows this many
@@ -33,17 +35,35 @@ constexpr int64_t kColChunk = 4 * kPanel;      // 128 columns per task: 6 tasks 
 // 17.1 at 1 KB) keeps enough lines in flight, across page boundaries too.
 constexpr int64_t kAhead = 512;
 
-// gelu: the FFN epilogue on the registers (gelu16, as bias_gelu computes it: the same bits).
-template <int R, bool kFirst>
-BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, const float* bias,
-                             float* y, int64_t m, int64_t cols, bool gelu) {
+// How a micro-tile prefetches: kFirst streams its own panel in (the panel's first row tile);
+// kNext pulls one line of the next panel slice into L2 per kNextEvery k steps, so that the
+// slice's first tile finds it there instead of waiting on memory.
+enum Prefetch { kNone, kFirst, kNext };
+constexpr int64_t kNextEvery = 4;
+
+// One k slice [k0, k0 + kk) of R rows: `x` and `panel` point at the slice's start. The
+// accumulators start at zero on the first slice and resume from y's partial sums on the others
+// (an fp32 store and load: the FMA chain is the same as in one pass); only the last slice adds
+// the bias and, with gelu, applies the FFN epilogue (gelu16, as bias_gelu computes it).
+template <int R, int kMode>
+BERTC_AVX512 void micro_tile(const float* x, int64_t k, int64_t kk, const float* panel,
+                             const float* bias, float* y, int64_t m, int64_t cols, bool resume,
+                             bool last, bool gelu, const float* next) {
+  const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xffff : (1u << cols) - 1);
+  const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xffff : cols <= 16 ? 0 : (1u << (cols - 16)) - 1);
   __m512 lo[R], hi[R];
 #pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < k; ++i) {
-    if constexpr (kFirst) {
+  for (int r = 0; r < R; ++r) {
+    lo[r] = resume ? _mm512_maskz_loadu_ps(m0, y + r * m) : _mm512_setzero_ps();
+    hi[r] = resume ? _mm512_maskz_loadu_ps(m1, y + r * m + 16) : _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < kk; ++i) {
+    if constexpr (kMode == kFirst) {
       _mm_prefetch(reinterpret_cast<const char*>(panel + i * kPanel + kAhead), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(panel + i * kPanel + kAhead + 16), _MM_HINT_T0);
+    }
+    if constexpr (kMode == kNext) {
+      if (i % kNextEvery == 0) _mm_prefetch(reinterpret_cast<const char*>(next + i / kNextEvery * 16), _MM_HINT_T1);
     }
     const __m512 w0 = _mm512_loadu_ps(panel + i * kPanel);
     const __m512 w1 = _mm512_loadu_ps(panel + i * kPanel + 16);
@@ -54,14 +74,16 @@ BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, cons
       hi[r] = _mm512_fmadd_ps(xv, w1, hi[r]);
     }
   }
-  const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xffff : (1u << cols) - 1);
-  const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xffff : cols <= 16 ? 0 : (1u << (cols - 16)) - 1);
-  const __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
-  const __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
+  const __m512 b0 = last && bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+  const __m512 b1 = last && bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
-    __m512 v0 = _mm512_add_ps(lo[r], b0), v1 = _mm512_add_ps(hi[r], b1);
-    if (gelu) {
+    __m512 v0 = lo[r], v1 = hi[r];
+    if (last) {
+      v0 = _mm512_add_ps(v0, b0);
+      v1 = _mm512_add_ps(v1, b1);
+    }
+    if (last && gelu) {
       v0 = gelu16(v0);
       v1 = gelu16(v1);
     }
@@ -70,31 +92,54 @@ BERTC_AVX512 void micro_tile(const float* x, int64_t k, const float* panel, cons
   }
 }
 
-using MicroTile = void (*)(const float*, int64_t, const float*, const float*, float*, int64_t,
-                           int64_t, bool);
+using MicroTile = void (*)(const float*, int64_t, int64_t, const float*, const float*, float*,
+                           int64_t, int64_t, bool, bool, bool, const float*);
 
-template <bool kFirst, std::size_t... Rs>
+template <int kMode, std::size_t... Rs>
 constexpr std::array<MicroTile, kRows> all_tiles(std::index_sequence<Rs...>) {
-  return {&micro_tile<static_cast<int>(Rs) + 1, kFirst>...};
+  return {&micro_tile<static_cast<int>(Rs) + 1, kMode>...};
 }
 
-// kTiles[first][R - 1]: full tiles use kRows rows, a block's last rows fewer; first: the panel's
-// first row tile, which streams it in.
-constexpr std::array<std::array<MicroTile, kRows>, 2> kTiles = {
-    all_tiles<false>(std::make_index_sequence<kRows>{}),
-    all_tiles<true>(std::make_index_sequence<kRows>{})};
+// kTiles[mode][R - 1]: full tiles use kRows rows, a block's last rows fewer.
+constexpr std::array<std::array<MicroTile, kRows>, 3> kTiles = {
+    all_tiles<kNone>(std::make_index_sequence<kRows>{}),
+    all_tiles<kFirst>(std::make_index_sequence<kRows>{}),
+    all_tiles<kNext>(std::make_index_sequence<kRows>{})};
+
+// The k slice length for n rows: all of k when the rows fit one x block whole or do not fit one
+// even sliced; otherwise equal parts of at most kSlice, so that all n rows make one block and
+// each panel is streamed once (n = 128 at the FFN's k = 3072). Slicing more (large n) loses: the
+// partial sums of a block's y then no longer stay in L2 beside x.
+int64_t slice_len(int64_t n, int64_t k) {
+  const int64_t slices = (k + kSlice - 1) / kSlice;
+  const int64_t sliced = (k + slices - 1) / slices;
+  return n * k * 4 <= kXBlockBytes || n * sliced * 4 > kXBlockBytes ? k : sliced;
+}
 
 // Rows [r0, r1) x columns [c0, c1) of y (c0, c1 multiples of 32 in the padded m), on the calling
-// thread: panel by panel, each panel reused from L2 by every row tile of the block.
+// thread: slice by slice and panel by panel, each panel slice reused from L2 by every row tile of
+// the block while the tiles after the first pull the next slice in.
 void block(const float* x, const float* packed, const float* bias, float* y, int64_t m, int64_t k,
-           int64_t r0, int64_t r1, int64_t c0, int64_t c1, Epilogue epilogue) {
-  for (int64_t c = c0; c < c1 && c < m; c += kPanel) {
-    const float* panel = packed + c * k;
-    const int64_t cols = std::min(kPanel, m - c);
-    for (int64_t r = r0; r < r1; r += kRows) {
-      const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
-      kTiles[r == r0][rows - 1](x + r * k, k, panel, bias ? bias + c : nullptr, y + r * m + c, m,
-                                cols, epilogue == Epilogue::kBiasGelu);
+           int64_t ks, int64_t r0, int64_t r1, int64_t c0, int64_t c1, Epilogue epilogue) {
+  c1 = std::min(c1, m);
+  // Pulling the next slice in pays only while it fits in L2 beside x and the current slice.
+  const bool pull = (r1 - r0 + 2 * kPanel) * ks * 4 <= kL2Budget;
+  for (int64_t k0 = 0; k0 < k; k0 += ks) {
+    const int64_t kk = std::min(ks, k - k0);
+    for (int64_t c = c0; c < c1; c += kPanel) {
+      const float* slice = packed + c * k + k0 * kPanel;
+      const float* next = c + kPanel < c1          ? slice + kPanel * k
+                          : k0 + kk < k            ? packed + c0 * k + (k0 + kk) * kPanel
+                                                   : nullptr;
+      const int64_t cols = std::min(kPanel, m - c);
+      for (int64_t r = r0, t = 0; r < r1; r += kRows, ++t) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, r1 - r));
+        const int64_t ahead = (t - 1) * kk / kNextEvery * 16;
+        const int mode = t == 0 ? kFirst : pull && next && ahead < kPanel * kk ? kNext : kNone;
+        kTiles[mode][rows - 1](x + r * k + k0, k, kk, slice, bias ? bias + c : nullptr,
+                               y + r * m + c, m, cols, k0 > 0, k0 + kk == k,
+                               epilogue == Epilogue::kBiasGelu, mode == kNext ? next + ahead : nullptr);
+      }
     }
   }
 }
@@ -130,7 +175,8 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
                  int64_t m, int64_t k, Epilogue epilogue) {
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
   const int64_t mp = (m + kPanel - 1) / kPanel * kPanel;
-  const int64_t block_rows = std::max<int64_t>(kRows, kXBlockBytes / (k * 4) / kRows * kRows);
+  const int64_t ks = slice_len(n, k);
+  const int64_t block_rows = std::max<int64_t>(kRows, kXBlockBytes / (ks * 4) / kRows * kRows);
   const int64_t row_blocks = (n + block_rows - 1) / block_rows;
   const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
   const int64_t tasks = row_blocks * col_chunks;
@@ -139,7 +185,7 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
 #pragma omp parallel for schedule(dynamic) if (parallel)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
-    block(x, packed, bias, y, m, k, r0, std::min(n, r0 + block_rows), c0,
+    block(x, packed, bias, y, m, k, ks, r0, std::min(n, r0 + block_rows), c0,
           std::min(mp, c0 + kColChunk), epilogue);
   }
 }
