@@ -87,7 +87,9 @@ INSTANTIATE_TEST_SUITE_P(
                       // BERT: QKV / attention output / FFN in / FFN out at T = 1, 7, 128, 512
                       GemmShape{1, 2304, 768, true}, GemmShape{7, 768, 768, true},
                       GemmShape{128, 3072, 768, true}, GemmShape{128, 768, 3072, true},
-                      GemmShape{512, 768, 3072, true}));
+                      GemmShape{512, 768, 3072, true},
+                      // gemm_packed's k slices: n rows that fit L2 only sliced, odd k and m
+                      GemmShape{250, 37, 1601, true}));
 
 void expect_rows_invariant(GemmFn gemm, int64_t n, int64_t m, int64_t k) {
   const auto x = test::random_floats(n * k, 4), w = test::random_floats(m * k, 5),
@@ -112,7 +114,7 @@ TEST(GemmEpilogue, BiasGeluEqualsTheTwoPasses) {
                                          int64_t n, int64_t m, int64_t k, Epilogue e) {
       cpu::gemm_packed(x, pack(w, m, k).data(), b, y, n, m, k, e);
     });
-  for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{300, 3072, 768}, {7, 37, 45},
+  for (auto [n, m, k] : {std::tuple<int64_t, int64_t, int64_t>{300, 3072, 768}, {130, 96, 3072}, {7, 37, 45},
                          {5, 2, 9}, {3, 5, 0}}) {
     const auto x = test::random_floats(n * k, 1), w = test::random_floats(m * k, 2),
                bias = test::random_floats(m, 3);
@@ -133,6 +135,7 @@ TEST(GemmInvariance, RowBitsIndependentOfBatchAndThreads) {
     expect_rows_invariant(gemm, 300, 768, 768);   // BERT hidden, several row tiles (256 rows each)
     expect_rows_invariant(gemm, 270, 3072, 768);  // FFN in: many column tiles
     expect_rows_invariant(gemm, 40, 768, 3072);   // FFN out: K blocked (Eigen's and ours)
+    expect_rows_invariant(gemm, 200, 64, 3072);   // gemm_packed slices k for 200 rows, not for 40
     expect_rows_invariant(gemm, 45, 37, 769);     // odd sizes: leftover micro-kernel rows/columns
     expect_rows_invariant(gemm, 45, 7, 1537);     // K blocks with a tail of 1
     expect_rows_invariant(gemm, 20, 5, 7);        // tiny: near Eigen's small-product threshold
