@@ -8,6 +8,7 @@
 // Why a row's bits never depend on n or the threads: every output element is one FMA chain over
 // i = 0, 1, ..., k - 1 from zero, then + bias, whatever tile size, task or thread computes it.
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -178,15 +179,19 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
   const int64_t ks = slice_len(n, k);
   const int64_t block_rows = std::max<int64_t>(kRows, kXBlockBytes / (ks * 4) / kRows * kRows);
   const int64_t row_blocks = (n + block_rows - 1) / block_rows;
-  const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
+  // One row tile (a short sentence) only streams the weights: each thread then takes one
+  // contiguous run of panels, which the prefetchers follow without restarting at every chunk.
+  const int64_t threads = omp_get_max_threads();
+  const int64_t chunk = n <= kRows ? (mp / kPanel + threads - 1) / threads * kPanel : kColChunk;
+  const int64_t col_chunks = (mp + chunk - 1) / chunk;
   const int64_t tasks = row_blocks * col_chunks;
   // Small products (tiny models, the pooler at batch 1) are not worth waking the team.
   const bool parallel = tasks > 1 && n * m * k >= (int64_t{1} << 18);
 #pragma omp parallel for schedule(dynamic) if (parallel)
   for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
+    const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * chunk;
     block(x, packed, bias, y, m, k, ks, r0, std::min(n, r0 + block_rows), c0,
-          std::min(mp, c0 + kColChunk), epilogue);
+          std::min(mp, c0 + chunk), epilogue);
   }
 }
 
