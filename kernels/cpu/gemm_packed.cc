@@ -107,6 +107,11 @@ constexpr std::array<std::array<MicroTile, kRows>, 3> kTiles = {
     all_tiles<kFirst>(std::make_index_sequence<kRows>{}),
     all_tiles<kNext>(std::make_index_sequence<kRows>{})};
 
+// Rows per x block for k slices of ks: a multiple of kRows whose x slice fits kXBlockBytes.
+int64_t block_rows_for(int64_t ks) {
+  return std::max<int64_t>(kRows, kXBlockBytes / (ks * 4) / kRows * kRows);
+}
+
 // The k slice length for n rows: all of k when the rows fit one x block whole or do not fit one
 // even sliced; otherwise equal parts of at most kSlice, so that all n rows make one block and
 // each panel is streamed once (n = 128 at the FFN's k = 3072). Slicing more (large n) loses: the
@@ -114,7 +119,7 @@ constexpr std::array<std::array<MicroTile, kRows>, 3> kTiles = {
 int64_t slice_len(int64_t n, int64_t k) {
   const int64_t slices = (k + kSlice - 1) / kSlice;
   const int64_t sliced = (k + slices - 1) / slices;
-  return n * k * 4 <= kXBlockBytes || n * sliced * 4 > kXBlockBytes ? k : sliced;
+  return n <= block_rows_for(k) || n > block_rows_for(sliced) ? k : sliced;
 }
 
 // Rows [r0, r1) x columns [c0, c1) of y (c0, c1 multiples of 32 in the padded m), on the calling
@@ -177,7 +182,7 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
   const int64_t mp = (m + kPanel - 1) / kPanel * kPanel;
   const int64_t ks = slice_len(n, k);
-  const int64_t block_rows = std::max<int64_t>(kRows, kXBlockBytes / (ks * 4) / kRows * kRows);
+  const int64_t block_rows = block_rows_for(ks);
   const int64_t row_blocks = (n + block_rows - 1) / block_rows;
   // One row tile (a short sentence) only streams the weights: each thread then takes one
   // contiguous run of panels, which the prefetchers follow without restarting at every chunk.
