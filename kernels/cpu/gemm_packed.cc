@@ -182,8 +182,10 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
   const int64_t mp = (m + kPanel - 1) / kPanel * kPanel;
   const int64_t ks = slice_len(n, k);
-  const int64_t block_rows = block_rows_for(ks);
-  const int64_t row_blocks = (n + block_rows - 1) / block_rows;
+  // Blocks of equal size (in whole row tiles): a last block of a few rows would stream every
+  // panel again for little work (1x512: 504 + 8 rows).
+  const int64_t row_blocks = (n + block_rows_for(ks) - 1) / block_rows_for(ks);
+  const int64_t block_rows = ((n + row_blocks - 1) / row_blocks + kRows - 1) / kRows * kRows;
   // One row tile (a short sentence) only streams the weights: each thread then takes one
   // contiguous run of panels, which the prefetchers follow without restarting at every chunk.
   const int64_t threads = omp_get_max_threads();
