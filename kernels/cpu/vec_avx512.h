@@ -1,10 +1,10 @@
-// 16-lane AVX-512 twins of vec.h's primitives, for the kernels' AVX-512 paths (chosen at run
-// time with has_avx512(), so callers carry BERTC_AVX512 and this header needs no -mavx512f).
-// Each does vec.h's operations in vec.h's order: the same bits as the scalar function.
+// e^x and gelu on 16 lanes with FMAs, for the kernels' AVX-512 paths (chosen at run time with
+// has_avx512(), so callers carry BERTC_AVX512 and this header needs no -mavx512f). Neither gives
+// the bits of its scalar version in vec.h; each kernel's test bounds the difference.
 #pragma once
 
-// GCC 12 flags the _mm512_undefined operands inside its own reduce intrinsics as
-// maybe-uninitialized: a false positive in the compiler's header (they are never read).
+// GCC 12 flags the _mm512_undefined operands inside its own intrinsics as maybe-uninitialized:
+// a false positive in the compiler's header (they are never read).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
@@ -19,22 +19,18 @@
 
 namespace bertc::cpu {
 
-// fast_exp (vec.h) on 16 lanes with the same operations in the same order: the same bits.
-BERTC_AVX512 inline __m512 fast_exp16(__m512 x) {
-  const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.0f);
-  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-  const __m512 round = _mm512_set1_ps(12582912.0f);
-  const __m512 k = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)), round), round);
-  const __m512 r = _mm512_sub_ps(_mm512_sub_ps(xc, _mm512_mul_ps(k, _mm512_set1_ps(0.693145751953125f))),
-                                 _mm512_mul_ps(k, _mm512_set1_ps(1.42860682030941723e-6f)));
+// e^x for x <= 0 (or NaN) on 16 lanes with FMAs: p(r) * 2^k, vscalefps taking the underflow to
+// 0. x is clamped where e^x is 0 in fp32 anyway (keeps r finite for huge |x|).
+BERTC_AVX512 inline __m512 exp16_nonpositive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723e-6f), r);
   __m512 p = _mm512_set1_ps(1.0f / 720.0f);
   for (const float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(c));
-  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(k), _mm512_set1_epi32(127)), 23);
-  __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
-  y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
-  y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), _mm512_setzero_ps());
-  return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);  // NaN stays NaN
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_scalef_ps(p, k);
 }
 
 // gelu (kernels/cpu/bias_gelu.cc) on 16 lanes, computed more cheaply (within 2e-7, not bit-equal):
@@ -49,17 +45,7 @@ BERTC_AVX512 inline __m512 gelu16(__m512 v) {
   __m512 poly = _mm512_fmadd_ps(t, _mm512_set1_ps(kGeluA[4]), _mm512_set1_ps(kGeluA[3]));
   for (int i = 2; i >= 0; --i) poly = _mm512_fmadd_ps(t, poly, _mm512_set1_ps(kGeluA[i]));
   poly = _mm512_mul_ps(t, poly);
-  // e^x for x = -z^2, clamped where e^x is 0 in fp32 anyway (keeps r finite for huge |v|).
-  const __m512 x = _mm512_max_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z),
-                                 _mm512_set1_ps(-104.0f));
-  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723e-6f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  for (const float c : {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  const __m512 e = _mm512_mul_ps(poly, _mm512_scalef_ps(p, k));
+  const __m512 e = _mm512_mul_ps(poly, exp16_nonpositive(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z)));
   const __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NGE_UQ);  // !(v >= 0)
   const __m512 factor = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(2.0f), e), negative, e);
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), factor);
