@@ -58,6 +58,7 @@ BERTC_AVX512 void micro_tile(const float* x, int64_t k, int64_t kk, const float*
     lo[r] = resume ? _mm512_maskz_loadu_ps(m0, y + r * m) : _mm512_setzero_ps();
     hi[r] = resume ? _mm512_maskz_loadu_ps(m1, y + r * m + 16) : _mm512_setzero_ps();
   }
+#pragma GCC unroll 4
   for (int64_t i = 0; i < kk; ++i) {
     if constexpr (kMode == kFirst) {
       _mm_prefetch(reinterpret_cast<const char*>(panel + i * kPanel + kAhead), _MM_HINT_T0);
