@@ -138,6 +138,7 @@ BERTC_AVX512 void scores_avx512(const float* q, int64_t h, const float* kt, int6
     __m512 lo[NQ], hi[NQ];
 #pragma GCC unroll 8
     for (int r = 0; r < NQ; ++r) lo[r] = hi[r] = _mm512_setzero_ps();
+#pragma GCC unroll 4
     for (int64_t d = 0; d < head_dim; ++d) {
       const __m512 k0 = _mm512_loadu_ps(kt + d * stride + j0);
       const __m512 k1 = _mm512_loadu_ps(kt + d * stride + j0 + 16);
@@ -193,6 +194,7 @@ BERTC_AVX512 void probs_times_v_avx512(const float* e, int64_t stride, const flo
     for (int r = 0; r < NQ; ++r)
 #pragma GCC unroll 4
       for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+#pragma GCC unroll 4
     for (int64_t j = 0; j < len; ++j) {
       __m512 vj[C];
 #pragma GCC unroll 4
