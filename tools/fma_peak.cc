@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace bertc {
@@ -40,16 +41,23 @@ double measure_fma_peak_gflops(int threads) {
   } else {
     return 0;
   }
+  // The best of several runs: a peak is what the cores can do, and on a shared machine a single
+  // 0.1 s run now and then lost a fifth of it to other work (379 against 462 GFLOP/s).
+  constexpr int kRuns = 5;
+  double best = 0;
   volatile float sink = 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  for (int run = 0; run < kRuns; ++run) {
+    const auto t0 = std::chrono::steady_clock::now();
 #pragma omp parallel num_threads(threads)
-  {
-    const float s = lanes == 16 ? chains_avx512() : chains_avx2();
+    {
+      const float s = lanes == 16 ? chains_avx512() : chains_avx2();
 #pragma omp critical
-    sink = sink + s;
+      sink = sink + s;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * lanes * kChains * static_cast<double>(kIters) * threads / seconds / 1e9);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return 2.0 * lanes * kChains * static_cast<double>(kIters) * threads / seconds / 1e9;
+  return best;
 }
 
 }  // namespace bertc
