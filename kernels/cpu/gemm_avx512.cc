@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm_paths.h"
+#include "kernels/cpu/gemm_tasks.h"
 
 namespace bertc::cpu {
 namespace {
@@ -179,21 +180,13 @@ bool has_avx512() {
 void gemm_avx512(const float* x, const float* w, const float* bias, float* y, int64_t n,
                  int64_t m, int64_t k, Epilogue epilogue) {
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
-  // Tasks are (row block, column chunk) pairs: at batch 1 the column chunks keep every core
-  // busy (each streams its own share of w once), at large batch the row blocks do.
   const int64_t block_rows =
       std::max<int64_t>(kRows, kXBlockFloats / std::min(k, kKBlock * 4) / kRows * kRows);
-  const int64_t row_blocks = (n + block_rows - 1) / block_rows;
-  const int64_t col_chunks = (m + kColChunk - 1) / kColChunk;
-  const int64_t tasks = row_blocks * col_chunks;
   // Small products (tiny models, the pooler at batch 1) are not worth waking the team.
-  const bool parallel = tasks > 1 && n * m * k >= (int64_t{1} << 18);
-#pragma omp parallel for schedule(dynamic) if (parallel)
-  for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
-    block(x, w, bias, y, m, k, r0, std::min(n, r0 + block_rows), c0, std::min(m, c0 + kColChunk),
-          epilogue);
-  }
+  for_each_block(n, m, block_rows, kColChunk, n * m * k >= (int64_t{1} << 18),
+                 [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+                   block(x, w, bias, y, m, k, r0, r1, c0, c1, epilogue);
+                 });
 }
 
 }  // namespace bertc::cpu

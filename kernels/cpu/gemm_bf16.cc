@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
+#include "kernels/cpu/gemm_tasks.h"
 
 namespace bertc {
 
@@ -146,6 +147,47 @@ constexpr std::array<PortableTile, kTileRows> portable_tiles(std::index_sequence
 // kPortableTiles[R - 1]: full tiles use kTileRows rows, the last rows of a task fewer.
 constexpr auto kPortableTiles = portable_tiles(std::make_index_sequence<kTileRows>{});
 
+// Rows [r0, r1) x columns [c0, c1) of y on the calling thread: one task of gemm_bf16_portable.
+void portable_block(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
+                    int64_t m, int64_t kt, int64_t block_rows, int64_t r0, int64_t r1, int64_t c0,
+                    int64_t c1, Epilogue epilogue) {
+  const int64_t kp = kt * 32;
+  // Per thread, grown once to the largest shape.
+  static thread_local std::vector<float> xf, wf;
+  static thread_local std::vector<Vec> parked;  // [block rows][kTileVecs]
+  if (parked.size() < static_cast<size_t>(block_rows * kTileVecs))
+    parked.resize(block_rows * kTileVecs);
+  if (xf.size() < static_cast<size_t>(block_rows * kp)) xf.resize(block_rows * kp);
+  if (wf.size() < static_cast<size_t>(32 * kp)) wf.resize(32 * kp);
+  for (int64_t i = 0; i < (r1 - r0) * kp; ++i) xf[i] = bf16_to_f32(xb[r0 * kp + i]);
+  for (int64_t c = c0; c < c1; c += 32) {
+    // The group's two column blocks: packed row p of each (32 bf16) side by side.
+    for (int64_t half = 0; half < 2; ++half) {
+      const uint16_t* rows = w_packed + (c / 16 + half) * kt * 512;
+      for (int64_t p = 0; p < kp / 2; ++p)
+        for (int64_t e = 0; e < 32; ++e)
+          wf[p * 64 + half * 32 + e] = bf16_to_f32(rows[p * 32 + e]);
+    }
+    for (int64_t j = 0; j < 32 && c + j < m; j += kTileCols) {
+      // k in blocks whose widened w (kPairBlock x kTileCols x 2 floats) stays in L1 over the
+      // task's rows; k = 0 still runs one (empty) pass to write the bias.
+      for (int64_t p0 = 0; p0 < kp / 2 || p0 == 0; p0 += kPairBlock) {
+        const int64_t p1 = std::min(kp / 2, p0 + kPairBlock);
+        for (int64_t r = r0; r < r1; r += kTileRows) {
+          const int rows = static_cast<int>(std::min<int64_t>(kTileRows, r1 - r));
+          float sums[kTileRows * 32];
+          kPortableTiles[rows - 1](xf.data() + (r - r0) * kp, kp, wf.data() + 2 * j, p0, p1,
+                                   p0 == 0, p1 == kp / 2, parked.data() + (r - r0) * kTileVecs,
+                                   sums);
+          if (p1 == kp / 2)
+            gemm_bf16_store(sums, bias ? bias + c + j : nullptr, y + r * m + c + j, m, rows,
+                            std::min<int64_t>(kTileCols, m - c - j), epilogue);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // Each task widens its rows of x and, one 32-column group at a time, the group's packed w to fp32
@@ -155,53 +197,14 @@ void gemm_bf16_portable(const uint16_t* xb, const uint16_t* w_packed, const floa
                         int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
   if (n == 0) return;
   const int64_t kt = (k + 31) / 32, kp = kt * 32, mp = (m + 31) / 32 * 32;
-  // Row blocks of equal size (whole micro-tiles): each pays for widening w once, so a last block
-  // of a few rows would cost nearly as much as a full one.
-  const int64_t rows_max = std::max<int64_t>(kTileRows, kXfBytes / (std::max<int64_t>(kp, 32) * 4));
-  const int64_t row_blocks = (n + rows_max - 1) / rows_max;
-  const int64_t block_rows =
-      ((n + row_blocks - 1) / row_blocks + kTileRows - 1) / kTileRows * kTileRows;
-  const int64_t col_chunks = (mp + kPortableColChunk - 1) / kPortableColChunk;
-#pragma omp parallel for schedule(dynamic) if (n * m * k >= (int64_t{1} << 18))
-  for (int64_t t = 0; t < row_blocks * col_chunks; ++t) {
-    const int64_t r0 = t / col_chunks * block_rows, r1 = std::min(n, r0 + block_rows);
-    const int64_t c0 = t % col_chunks * kPortableColChunk;
-    const int64_t c1 = std::min(mp, c0 + kPortableColChunk);
-    // Per thread, grown once to the largest shape.
-    static thread_local std::vector<float> xf, wf;
-    static thread_local std::vector<Vec> parked;  // [block rows][kTileVecs]
-    if (parked.size() < static_cast<size_t>(block_rows * kTileVecs))
-      parked.resize(block_rows * kTileVecs);
-    if (xf.size() < static_cast<size_t>(block_rows * kp)) xf.resize(block_rows * kp);
-    if (wf.size() < static_cast<size_t>(32 * kp)) wf.resize(32 * kp);
-    for (int64_t i = 0; i < (r1 - r0) * kp; ++i) xf[i] = bf16_to_f32(xb[r0 * kp + i]);
-    for (int64_t c = c0; c < c1; c += 32) {
-      // The group's two column blocks: packed row p of each (32 bf16) side by side.
-      for (int64_t half = 0; half < 2; ++half) {
-        const uint16_t* rows = w_packed + (c / 16 + half) * kt * 512;
-        for (int64_t p = 0; p < kp / 2; ++p)
-          for (int64_t e = 0; e < 32; ++e)
-            wf[p * 64 + half * 32 + e] = bf16_to_f32(rows[p * 32 + e]);
-      }
-      for (int64_t j = 0; j < 32 && c + j < m; j += kTileCols) {
-        // k in blocks whose widened w (kPairBlock x kTileCols x 2 floats) stays in L1 over the
-        // task's rows; k = 0 still runs one (empty) pass to write the bias.
-        for (int64_t p0 = 0; p0 < kp / 2 || p0 == 0; p0 += kPairBlock) {
-          const int64_t p1 = std::min(kp / 2, p0 + kPairBlock);
-          for (int64_t r = r0; r < r1; r += kTileRows) {
-            const int rows = static_cast<int>(std::min<int64_t>(kTileRows, r1 - r));
-            float sums[kTileRows * 32];
-            kPortableTiles[rows - 1](xf.data() + (r - r0) * kp, kp, wf.data() + 2 * j, p0, p1,
-                                     p0 == 0, p1 == kp / 2, parked.data() + (r - r0) * kTileVecs,
-                                     sums);
-            if (p1 == kp / 2)
-              gemm_bf16_store(sums, bias ? bias + c + j : nullptr, y + r * m + c + j, m, rows,
-                              std::min<int64_t>(kTileCols, m - c - j), epilogue);
-          }
-        }
-      }
-    }
-  }
+  // Row blocks of equal size: each pays for widening w once.
+  const int64_t block_rows = equal_block_rows(
+      n, std::max<int64_t>(kTileRows, kXfBytes / (std::max<int64_t>(kp, 32) * 4)), kTileRows);
+  for_each_block(n, mp, block_rows, kPortableColChunk, n * m * k >= (int64_t{1} << 18),
+                 [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+                   portable_block(xb, w_packed, bias, y, m, kt, block_rows, r0, r1, c0, c1,
+                                  epilogue);
+                 });
 }
 
 namespace {

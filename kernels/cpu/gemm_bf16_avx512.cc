@@ -23,6 +23,7 @@
 
 #include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
+#include "kernels/cpu/gemm_tasks.h"
 
 namespace bertc::cpu {
 namespace {
@@ -121,15 +122,10 @@ void gemm_bf16_avx512(const uint16_t* xb, const uint16_t* w_packed, const float*
   const int64_t mp = (m + 31) / 32 * 32;
   const int64_t block_rows =
       std::max<int64_t>(kRows, kXBlockBytes / (std::max<int64_t>(kt, 1) * 64) / kRows * kRows);
-  const int64_t row_blocks = (n + block_rows - 1) / block_rows;
-  const int64_t col_chunks = (mp + kColChunk - 1) / kColChunk;
-  const bool parallel = row_blocks * col_chunks > 1 && n * m * k >= (int64_t{1} << 20);
-#pragma omp parallel for schedule(dynamic) if (parallel)
-  for (int64_t t = 0; t < row_blocks * col_chunks; ++t) {
-    const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * kColChunk;
-    block(xb, w_packed, bias, y, m, kt, r0, std::min(n, r0 + block_rows), c0,
-          std::min(mp, c0 + kColChunk), epilogue);
-  }
+  for_each_block(n, mp, block_rows, kColChunk, n * m * k >= (int64_t{1} << 20),
+                 [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+                   block(xb, w_packed, bias, y, m, kt, r0, r1, c0, c1, epilogue);
+                 });
 }
 
 }  // namespace bertc::cpu

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "kernels/cpu/gemm_paths.h"
+#include "kernels/cpu/gemm_tasks.h"
 #include "kernels/cpu/vec_avx512.h"
 #include "kernels/gemm.h"
 
@@ -188,24 +189,17 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
   const int64_t mp = (m + kPanel - 1) / kPanel * kPanel;
   const int64_t ks = slice_len(n, k);
-  // Blocks of equal size (in whole row tiles): a last block of a few rows would stream every
-  // panel again for little work (1x512: 504 + 8 rows).
-  const int64_t row_blocks = (n + block_rows_for(ks) - 1) / block_rows_for(ks);
-  const int64_t block_rows = ((n + row_blocks - 1) / row_blocks + kRows - 1) / kRows * kRows;
+  // Blocks of equal size: 1x512 had 504 + 8 rows, the 8 streaming every panel again.
+  const int64_t block_rows = equal_block_rows(n, block_rows_for(ks), kRows);
   // One row tile (a short sentence) only streams the weights: each thread then takes one
   // contiguous run of panels, which the prefetchers follow without restarting at every chunk.
   const int64_t threads = omp_get_max_threads();
   const int64_t chunk = n <= kRows ? (mp / kPanel + threads - 1) / threads * kPanel : kColChunk;
-  const int64_t col_chunks = (mp + chunk - 1) / chunk;
-  const int64_t tasks = row_blocks * col_chunks;
   // Small products (tiny models, the pooler at batch 1) are not worth waking the team.
-  const bool parallel = tasks > 1 && n * m * k >= (int64_t{1} << 18);
-#pragma omp parallel for schedule(dynamic) if (parallel)
-  for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t r0 = t / col_chunks * block_rows, c0 = t % col_chunks * chunk;
-    block(x, packed, bias, y, m, k, ks, r0, std::min(n, r0 + block_rows), c0,
-          std::min(mp, c0 + chunk), epilogue);
-  }
+  for_each_block(n, mp, block_rows, chunk, n * m * k >= (int64_t{1} << 18),
+                 [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+                   block(x, packed, bias, y, m, k, ks, r0, r1, c0, c1, epilogue);
+                 });
 }
 
 }  // namespace bertc::cpu
