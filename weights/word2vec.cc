@@ -473,17 +473,28 @@ std::optional<Collected> convert_streaming(Word2VecReader& reader, const std::st
   return c;
 }
 
+// The row count the header announces (0: none), capped by --limit.
+int64_t announced_rows(const Word2VecReader& reader, const Word2VecConvertOptions& options) {
+  const int64_t rows = reader.declared_count();
+  return options.limit > 0 ? std::min(rows, options.limit) : rows;
+}
+
+// The most records a file of file_nbytes can hold, so that a lying header never makes the
+// converter allocate terabytes: a record takes at least dim * 4 + 2 bytes in binary (a one-byte
+// word, a space, the floats) and dim * 2 + 2 in text (one digit and a separator per value).
+int64_t max_records(const Word2VecReader& reader, int64_t file_nbytes) {
+  return file_nbytes / (reader.binary() ? reader.dim() * 4 + 2 : reader.dim() * 2 + 2);
+}
+
 Collected convert_buffered(Word2VecReader& reader, const std::string& input,
                            const std::string& output, const Word2VecConvertOptions& options,
                            int64_t file_nbytes) {
   const size_t row_nbytes = static_cast<size_t>(reader.dim()) * dtype_nbytes(options.dtype);
   Collected c;
   std::vector<char> vectors;
-  // Reserve from the header, but never beyond what the file can hold (a lying header must not
-  // allocate terabytes): every record takes at least dim * 4 + 2 bytes in binary.
-  if (reader.declared_count() > 0) {
-    int64_t rows = std::min<int64_t>(reader.declared_count(), file_nbytes / (reader.dim() * 4 + 2) + 1);
-    if (options.limit > 0) rows = std::min(rows, options.limit);
+  // Reserve from the header, but never beyond what the file can hold.
+  const int64_t rows = std::min(announced_rows(reader, options), max_records(reader, file_nbytes));
+  if (rows > 0) {
     vectors.reserve(static_cast<size_t>(rows) * row_nbytes);
     c.offsets.reserve(static_cast<size_t>(rows) + 1);
   }
@@ -512,14 +523,11 @@ Word2VecConvertStats convert_word2vec(const std::string& input, const std::strin
   std::optional<Collected> done;
   {
     Word2VecReader reader(file.get(), input);
-    const int64_t dim = reader.dim();
-    int64_t rows = reader.declared_count();
-    if (options.limit > 0) rows = std::min(rows, options.limit);
+    const int64_t rows = announced_rows(reader, options);
     // Stream when the header gives the row count and the file can hold that many records (a
     // lying header must not allocate, and will fail the read anyway); reading again needs a
     // regular file.
-    const int64_t record_nbytes_min = reader.binary() ? dim * 4 + 2 : dim * 2 + 2;
-    if (rows > 0 && rows <= st.st_size / record_nbytes_min && S_ISREG(st.st_mode) &&
+    if (rows > 0 && rows <= max_records(reader, st.st_size) && S_ISREG(st.st_mode) &&
         !options.allow_nonfinite) {
       done = convert_streaming(reader, input, output, options, rows);
       if (!done && !options.quiet)

@@ -69,7 +69,6 @@ constexpr float kGeluRsqrt2 = 0.70710678118654752f;
 constexpr float kGeluP = 0.3275911f;
 constexpr float kGeluA[5] = {0.254829592f, -0.284496736f, 1.421413741f, -1.453152027f, 1.061405429f};
 
-
 // exp(x) from arithmetic only, so loops over it vectorize (std::exp is a libm call without
 // -ffast-math). x = k ln2 + r with |r| <= ln2/2 (Cody-Waite two-part ln2), e^r by its degree-6
 // Taylor polynomial (truncation < 2e-8 relative), 2^k built in the exponent bits. Within 2.8 ulp
