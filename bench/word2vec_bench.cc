@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/word2vec.h"
+#include "app/word_vectors.h"
 #include "weights/model_file.h"
 #include "weights/word2vec.h"
 

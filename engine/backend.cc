@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 namespace {

@@ -12,10 +12,9 @@
 
 #include "engine/batch.h"
 #include "engine/tensor.h"
+#include "kernels/pooling.h"  // PoolMode
 
 namespace bertc {
-
-enum class PoolMode { kPooled, kMean, kCls, kMax };
 
 // Owns one allocation on one device; move-only. Created by Backend::allocate.
 class Buffer {

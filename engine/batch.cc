@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 

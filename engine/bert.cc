@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 namespace {

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "kernels/attention.h"
 #include "kernels/bias_gelu.h"
 #include "kernels/embedding.h"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/cpu_backend.h"
-#include "engine/error.h"
+#include "common/error.h"
 
 #ifdef BERTC_WITH_CUDA
 #include "engine/cuda_backend.h"  // make_cuda_backend, cuda_device_count (never throws)

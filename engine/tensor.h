@@ -9,8 +9,8 @@
 #include <initializer_list>
 #include <string>
 
-#include "engine/dtype.h"
-#include "engine/error.h"
+#include "common/dtype.h"
+#include "common/error.h"
 
 namespace bertc {
 

@@ -9,7 +9,10 @@
 
 #include <cstdint>
 
-#include "engine/backend.h"
+namespace bertc {
+// How a sequence becomes one vector; the CLI uses the same words (--pool pooled|mean|cls|max).
+enum class PoolMode { kPooled, kMean, kCls, kMax };
+}  // namespace bertc
 
 namespace bertc::ref {
 void pool(const float* hidden, const int32_t* cu_seqlens, int64_t num_seqs, int64_t hidden_size,

@@ -10,7 +10,7 @@
 #include <array>
 #include <iterator>
 
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 
 namespace bertc {
 namespace {

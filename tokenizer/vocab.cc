@@ -5,8 +5,8 @@
 #include <sstream>
 #include <utility>
 
-#include "engine/error.h"
-#include "tokenizer/utf8.h"
+#include "common/error.h"
+#include "common/utf8.h"
 
 namespace bertc {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <string>
 
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 
 namespace bertc {
 

@@ -3,8 +3,7 @@
 
 #include <cstdio>
 
-#include "engine/error.h"
-#include "engine/make_backend.h"
+#include "common/error.h"
 
 namespace bertc {
 
@@ -21,25 +20,32 @@ bool parse_args(CLI::App& app, const Args& args) {
   return true;
 }
 
-void DeviceFlags::add_to(CLI::App& app, bool with_tf32, const std::string& dtype_flag) {
-  app.add_option("--device", device, "cpu | cuda | auto")->group("Device")->capture_default_str();
-  app.add_option(dtype_flag, dtype,
+void add_device_flags(CLI::App& app, DeviceChoice& d, bool with_tf32, const std::string& dtype_flag) {
+  app.add_option("--device", d.device, "cpu | cuda | auto")->group("Device")->capture_default_str();
+  app.add_option(dtype_flag, d.dtype,
                  "run precision: f32 | bf16 (CPU: bf16 dense layers) | f16 (CUDA only)")
       ->group("Device")->capture_default_str()->check(CLI::IsMember({"f32", "f16", "bf16"}));
   if (with_tf32)
-    app.add_flag("--allow-tf32", allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
+    app.add_flag("--allow-tf32", d.allow_tf32, "CUDA f32: let GEMMs use TF32 tensor cores (~1e-3 error)")
         ->group("Device");
-  app.add_option("--threads", threads, "CPU threads (0: all cores)")
+  app.add_option("--threads", d.threads, "CPU threads (0: all cores)")
       ->group("Device")->capture_default_str()->check(CLI::Range(0, 4096));
 }
 
-BackendOptions DeviceFlags::backend_options() const {
-  BackendOptions bo;
-  bo.device = resolve_device(device);
-  bo.dtype = dtype == "f16" ? DType::kF16 : dtype == "bf16" ? DType::kBF16 : DType::kF32;
-  bo.allow_tf32 = allow_tf32;
-  bo.threads = threads;
-  return bo;
+void add_mode_flags(CLI::App& app, ModeOptions& o, const std::string& modes_flag,
+                    const std::string& dtype_flag) {
+  app.add_option("-m,--model", o.model_path,
+                 "BERT .bertc model for the pooled/mean/cls modes (default: $BERTC_MODEL or the "
+                 "installed all-MiniLM-L6-v2)")
+      ->group("Model");
+  app.add_option("--w2v", o.w2v_path, "word2vec .bertc file for the w2v mode (bertc convert VECTORS)")
+      ->group("Model");
+  app.add_option(modes_flag, o.modes,
+                 "comma-separated modes: pooled, mean, cls, max (BERT) and w2v (default: w2v when "
+                 "only --w2v is given, else pooled,mean plus w2v with --w2v)")
+      ->group("Model");
+  add_device_flags(app, o.device, /*with_tf32=*/false, dtype_flag);
+  app.add_flag("-q,--quiet", o.quiet, "no progress, notes or out-of-vocabulary reports")->group("Output");
 }
 
 }  // namespace bertc

@@ -6,7 +6,8 @@
 
 #include <string>
 
-#include "engine/backend.h"
+#include "app/device_choice.h"
+#include "app/text_modes.h"
 #include "tools/commands.h"
 
 namespace bertc {
@@ -14,19 +15,14 @@ namespace bertc {
 // Returns false when --help was printed and the command should exit 0.
 bool parse_args(CLI::App& app, const Args& args);
 
-// The "Device" options of every command that runs a model: --device, --dtype, --threads and, when
-// asked, --allow-tf32.
-struct DeviceFlags {
-  std::string device = "cpu";
-  std::string dtype = "f32";
-  int threads = 0;
-  bool allow_tf32 = false;
+// Adds the "Device" options of every command that runs a model to `app`: --device, --dtype,
+// --threads and, when asked, --allow-tf32. dtype_flag: "--dtype", or another name where the
+// command's --dtype means something else (index build: the stored embeddings).
+void add_device_flags(CLI::App& app, DeviceChoice& device, bool with_tf32,
+                      const std::string& dtype_flag = "--dtype");
 
-  // dtype_flag: "--dtype", or another name where the command's --dtype means something else
-  // (index build: the stored embeddings).
-  void add_to(CLI::App& app, bool with_tf32, const std::string& dtype_flag = "--dtype");
-  // device resolved (resolve_device: may warn, or throw for cuda without a GPU), dtype, threads.
-  BackendOptions backend_options() const;
-};
+// Adds -m, --w2v, the modes option (named `modes_flag`), the device flags and -q to `app`.
+void add_mode_flags(CLI::App& app, ModeOptions& options, const std::string& modes_flag,
+                    const std::string& dtype_flag = "--dtype");
 
 }  // namespace bertc

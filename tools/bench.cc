@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "engine/bert.h"
-#include "engine/error.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
-#include "engine/strings.h"
+#include "common/strings.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/fma_peak.h"
@@ -110,7 +110,7 @@ int run_bench(const Args& args) {
   std::string peer = "none", peer_dir = "../shared/peers";
   int reps = 10;
   bool profile = false;
-  DeviceFlags device;
+  DeviceChoice device;
   app.add_option("-m,--model", model_path, "a .bertc model")->group("Model");
   app.add_option("--random", random, "random weights in memory: bert-base | tiny")
       ->group("Model")->check(CLI::IsMember({"bert-base", "tiny"}));
@@ -126,7 +126,7 @@ int run_bench(const Args& args) {
       ->group("Run")->capture_default_str();
   app.add_option("--format", format, "table | jsonl")->group("Output")->capture_default_str()
       ->check(CLI::IsMember({"table", "jsonl"}));
-  device.add_to(app, /*with_tf32=*/true);
+  add_device_flags(app, device, /*with_tf32=*/true);
   if (!parse_args(app, args)) return 0;
   if (model_path.empty() == random.empty())
     throw UsageError("give exactly one of -m MODEL.bertc or --random bert-base|tiny");

@@ -19,8 +19,4 @@ int run_embed(const Args& args);
 int run_validate(const Args& args);
 int run_bench(const Args& args);
 
-// The model used when -m is omitted: $BERTC_MODEL, else the default installed by tools/setup.sh
-// at ${XDG_DATA_HOME:-$HOME/.local/share}/bertc/default.bertc.
-std::string default_model_path();
-
 }  // namespace bertc

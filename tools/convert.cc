@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <map>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tools/args.h"
 #include "weights/convert_bert.h"
 #include "weights/word2vec.h"

@@ -1,5 +1,5 @@
 // bertc embed: texts (arguments, a file or stdin; plain lines or JSON lines) -> sentence
-// embeddings in input order, as .npy, JSON lines or TSV. The work is engine/embedder.h's.
+// embeddings in input order, as .npy, JSON lines or TSV. The work is app/embedder.h's.
 #include <unistd.h>
 
 #include <chrono>
@@ -11,15 +11,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/embedder.h"
-#include "engine/error.h"
+#include "app/embedder.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
-#include "engine/strings.h"
+#include "common/strings.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/output.h"
-#include "tools/progress.h"
+#include "common/progress.h"
 #include "weights/model_file.h"
+#include "app/model_path.h"
 
 namespace bertc {
 namespace {
@@ -129,7 +130,7 @@ int run_embed(const Args& args) {
   std::vector<std::string> texts;
   bool normalize = false, quiet = false;
   int64_t layer = -1, max_length = 0, stride = 0, max_tokens = 8192;
-  DeviceFlags device;
+  DeviceChoice device;
   app.add_option("texts", texts, "texts to embed (else -i FILE, else stdin; one per line)");
   app.add_option("-m,--model", model_path, "the .bertc model ($BERTC_MODEL or the installed default)")
       ->group("Model")->capture_default_str();
@@ -164,7 +165,7 @@ int run_embed(const Args& args) {
   app.add_option("--format", format, "npy | jsonl | tsv (default: from -o's extension, else jsonl)")
       ->group("Output");
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary line")->group("Output");
-  device.add_to(app, /*with_tf32=*/true);
+  add_device_flags(app, device, /*with_tf32=*/true);
   app.add_option("--max-tokens", max_tokens, "tokens per packed batch (workspace size)")
       ->group("Device")->capture_default_str();
   if (!parse_args(app, args)) return 0;

@@ -1,232 +1,35 @@
-// bertc index build and SearchIndex (see tools/index.h). Checked by tests/cli/index_cli_test.cc.
-#include "tools/index.h"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// bertc index build: flags and messages around build_index (app/index.h).
+// Checked by tests/cli/search_cli_test.cc.
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/atomic_file.h"
-#include "engine/error.h"
+#include "app/index.h"
+#include "app/text_modes.h"
+#include "common/error.h"
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "tools/progress.h"
-#include "tools/text_modes.h"
-#include "weights/hash.h"
 
 namespace bertc {
 namespace {
 
-namespace fs = std::filesystem;
-constexpr int kIndexVersion = 1;
-constexpr const char kNpyMagic[] = "\x93NUMPY";
-
-// A .npy 1.0 header for a C-order [rows, dim] array of `descr` ('<f4' or '<f2'), padded so the
-// data starts 64-byte aligned (as numpy does).
-std::string npy_header(const char* descr, int64_t rows, int64_t dim) {
-  std::string dict = str_cat("{'descr': '", descr, "', 'fortran_order': False, 'shape': (", rows,
-                             ", ", dim, "), }");
-  const size_t unpadded = 6 + 2 + 2 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  std::string out(kNpyMagic, 6);
-  out += '\x01';
-  out += '\x00';
-  out += static_cast<char>(dict.size() & 0xff);
-  out += static_cast<char>(dict.size() >> 8);
-  return out + dict;
-}
-
-// Parses our own npy header back: returns the data offset, and the shape and dtype found.
-size_t parse_npy_header(const char* p, size_t nbytes, const std::string& name, DType* dtype,
-                        int64_t* rows, int64_t* dim) {
-  BERTC_CHECK(nbytes >= 10 && std::memcmp(p, kNpyMagic, 6) == 0 && p[6] == 1, name,
-              ": not a .npy 1.0 file");
-  size_t hlen = static_cast<unsigned char>(p[8]) | (static_cast<unsigned char>(p[9]) << 8);
-  BERTC_CHECK(10 + hlen <= nbytes, name, ": truncated .npy header");
-  std::string h(p + 10, hlen);
-  if (h.find("'<f4'") != std::string::npos) {
-    *dtype = DType::kF32;
-  } else if (h.find("'<f2'") != std::string::npos) {
-    *dtype = DType::kF16;
-  } else {
-    BERTC_FAIL(name, ": expected float32 or float16 data");
-  }
-  BERTC_CHECK(h.find("'fortran_order': False") != std::string::npos, name, ": not C order");
-  size_t s = h.find("'shape': (");
-  BERTC_CHECK(s != std::string::npos &&
-                  std::sscanf(h.c_str() + s, "'shape': (%ld, %ld)", rows, dim) == 2 && *rows >= 0 &&
-                  *dim > 0,
-              name, ": expected a 2-D shape");
-  const size_t want = 10 + hlen + static_cast<size_t>(*rows * *dim) * dtype_nbytes(*dtype);
-  BERTC_CHECK(nbytes == want, name, ": ", nbytes, " bytes, expected ", want, " for its header");
-  return 10 + hlen;
-}
-
-std::string hex64(uint64_t v) {
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-std::string chunk_path(const fs::path& dir, const std::string& mode, int64_t chunk) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, ".chunk-%05lld.npy", static_cast<long long>(chunk));
-  return (dir / (mode + buf)).string();
-}
-
-void write_atomic(const std::string& path, const std::string& bytes) {
-  AtomicFile f(path);
-  f.write(bytes.data(), bytes.size());
-  f.commit();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  BERTC_CHECK(in, path, ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    BERTC_FAIL(path, ": invalid JSON (", e.what(), ")");
-  }
-}
-
 int run_index_build(const Args& args) {
   CLI::App app{"Embed a corpus once per mode into a search index directory", "bertc index build"};
   ModeOptions modes;
-  std::string corpus_path, out_dir, dtype = "f32";
-  int64_t chunk_rows = 4096;
-  app.add_option("--corpus", corpus_path, "one document per line, or JSON lines {\"text\", \"id\"?}")
+  IndexBuildOptions options;
+  app.add_option("--corpus", options.corpus_path, "one document per line, or JSON lines {\"text\", \"id\"?}")
       ->required()->group("Input");
-  modes.add_to(app, "--modes", "--run-dtype");  // --dtype: the stored embeddings
-  app.add_option("-o,--output", out_dir, "index directory (an interrupted build there resumes)")
+  add_mode_flags(app, modes, "--modes", "--run-dtype");  // --dtype: the stored embeddings
+  app.add_option("-o,--output", options.out_dir, "index directory (an interrupted build there resumes)")
       ->required()->group("Output");
-  app.add_option("--dtype", dtype, "stored embeddings: f32, or f16 (half the size and scan time)")
+  app.add_option("--dtype", options.dtype, "stored embeddings: f32, or f16 (half the size and scan time)")
       ->check(CLI::IsMember({"f32", "f16"}))->capture_default_str()->group("Output");
-  app.add_option("--chunk", chunk_rows, "documents per chunk (the unit of resumption)")
+  app.add_option("--chunk", options.chunk_rows, "documents per chunk (the unit of resumption)")
       ->capture_default_str()->group("Output");
   if (!parse_args(app, args)) return 0;
-  if (chunk_rows < 1) throw UsageError("--chunk must be >= 1");
+  if (options.chunk_rows < 1) throw UsageError("--chunk must be >= 1");
 
-  std::string corpus_bytes;
-  {
-    std::ifstream in(corpus_path, std::ios::binary);
-    BERTC_CHECK(in, corpus_path, ": cannot open");
-    std::ostringstream s;
-    s << in.rdbuf();
-    corpus_bytes = s.str();
-  }
-  Corpus corpus = read_corpus(corpus_path);
+  options.quiet = modes.quiet;
   TextModes text_modes(modes);
-  const int64_t rows = static_cast<int64_t>(corpus.texts.size());
-
-  nlohmann::ordered_json manifest;
-  manifest["version"] = kIndexVersion;
-  manifest["corpus"] = corpus_path;
-  manifest["corpus_hash"] = hex64(bertc_hash64(corpus_bytes.data(), corpus_bytes.size()));
-  manifest["rows"] = rows;
-  manifest["dtype"] = dtype;
-  manifest["chunk_rows"] = chunk_rows;
-  manifest["modes"] = nlohmann::json::array();
-  for (const std::string& m : text_modes.names())
-    manifest["modes"].push_back({{"name", m}, {"fingerprint", text_modes.fingerprint(m)}});
-
-  const fs::path dir(out_dir);
-  const std::string manifest_path = (dir / "manifest.json").string();
-  if (fs::exists(manifest_path)) {
-    nlohmann::json old = read_json(manifest_path);
-    nlohmann::json mine = manifest;
-    old.erase("complete");
-    old.erase("dims");
-    BERTC_CHECK(old == mine, out_dir, ": holds an index of another corpus, model or settings; ",
-                "remove it or choose another -o");
-    if (read_json(manifest_path).value("complete", false)) {
-      if (!modes.quiet) std::fprintf(stderr, "index: %s is already complete\n", out_dir.c_str());
-      return 0;
-    }
-    if (!modes.quiet) std::fprintf(stderr, "index: resuming the build in %s\n", out_dir.c_str());
-  } else {
-    BERTC_CHECK(!fs::exists(dir) || fs::is_empty(dir), out_dir,
-                ": exists and is not an index directory; remove it or choose another -o");
-    fs::create_directories(dir);
-    manifest["complete"] = false;
-    write_atomic(manifest_path, manifest.dump(2) + "\n");
-  }
-  {
-    std::string texts;
-    for (int64_t i = 0; i < rows; ++i) {
-      nlohmann::ordered_json j;
-      j["text"] = corpus.texts[i];
-      if (!corpus.ids.empty()) j["id"] = corpus.ids[i];
-      texts += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    }
-    write_atomic((dir / "texts.jsonl").string(), texts);
-  }
-
-  const int64_t chunks = (rows + chunk_rows - 1) / chunk_rows;
-  const std::vector<std::string>& names = text_modes.names();
-  std::vector<int64_t> dims(names.size(), 0);
-  Progress progress("indexing", rows, !modes.quiet);
-  for (int64_t c = 0; c < chunks; ++c) {
-    bool done = true;
-    for (const std::string& m : names) done = done && fs::exists(chunk_path(dir, m, c));
-    if (done) continue;
-    const int64_t begin = c * chunk_rows, end = std::min(rows, begin + chunk_rows);
-    std::vector<std::string> texts(corpus.texts.begin() + begin, corpus.texts.begin() + end);
-    std::vector<ModeMatrix> mats = text_modes.embed(texts, "corpus line", false);
-    for (ModeMatrix& m : mats) {
-      l2_normalize_rows(m.data.data(), m.rows, m.dim);
-      std::string bytes = npy_header(dtype == "f16" ? "<f2" : "<f4", m.rows, m.dim);
-      if (dtype == "f16") {
-        std::vector<uint16_t> h(m.data.size());
-        for (size_t i = 0; i < h.size(); ++i) h[i] = f32_to_f16(m.data[i]);
-        bytes.append(reinterpret_cast<const char*>(h.data()), h.size() * 2);
-      } else {
-        bytes.append(reinterpret_cast<const char*>(m.data.data()), m.data.size() * 4);
-      }
-      write_atomic(chunk_path(dir, m.name, c), bytes);
-    }
-    progress.update(end);
-  }
-
-  // Join the chunks into one mmap-able matrix per mode, then drop them.
-  const size_t esize = dtype == "f16" ? 2 : 4;
-  for (size_t mi = 0; mi < names.size(); ++mi) {
-    std::string data;
-    for (int64_t c = 0; c < chunks; ++c) {
-      const std::string p = chunk_path(dir, names[mi], c);
-      std::ifstream in(p, std::ios::binary);
-      std::ostringstream s;
-      s << in.rdbuf();
-      std::string bytes = s.str();
-      DType dt;
-      int64_t r, d;
-      size_t off = parse_npy_header(bytes.data(), bytes.size(), p, &dt, &r, &d);
-      BERTC_CHECK(dims[mi] == 0 || dims[mi] == d, p, ": dim ", d, " differs from the other chunks");
-      dims[mi] = d;
-      data.append(bytes, off, std::string::npos);
-    }
-    BERTC_CHECK(static_cast<int64_t>(data.size()) == rows * dims[mi] * static_cast<int64_t>(esize),
-                out_dir, ": chunks of mode ", names[mi], " do not add up to ", rows, " rows");
-    write_atomic((dir / (names[mi] + ".npy")).string(),
-                 npy_header(dtype == "f16" ? "<f2" : "<f4", rows, dims[mi]) + data);
-  }
-  for (const std::string& m : names)
-    for (int64_t c = 0; c < chunks; ++c) fs::remove(chunk_path(dir, m, c));
-  manifest["dims"] = dims;
-  manifest["complete"] = true;
-  write_atomic(manifest_path, manifest.dump(2) + "\n");
-  if (!modes.quiet)
-    std::fprintf(stderr, "index: %lld documents x %zu modes (%s) -> %s\n",
-                 static_cast<long long>(rows), names.size(), dtype.c_str(), out_dir.c_str());
+  build_index(options, text_modes);
   return 0;
 }
 
@@ -240,55 +43,6 @@ int run_index(const Args& args) {
     return 0;
   }
   throw UsageError("expected a subcommand: bertc index build ... (see bertc index --help)");
-}
-
-SearchIndex::SearchIndex(const std::string& dir) : dir_(dir) {
-  const fs::path d(dir);
-  nlohmann::json manifest = read_json((d / "manifest.json").string());
-  BERTC_CHECK(manifest.value("version", 0) == kIndexVersion, dir, ": index version ",
-              manifest.value("version", 0), " is not supported (", kIndexVersion, "); rebuild it");
-  BERTC_CHECK(manifest.value("complete", false), dir,
-              ": the index build did not finish; run bertc index build again to resume it");
-  const int64_t rows = manifest["rows"].get<int64_t>();
-  for (const auto& m : manifest["modes"]) {
-    modes_.push_back(m["name"].get<std::string>());
-    fingerprints_.push_back(m["fingerprint"].get<std::string>());
-  }
-  {
-    std::ifstream in(d / "texts.jsonl");
-    BERTC_CHECK(in, dir, ": texts.jsonl is missing");
-    for (std::string line; std::getline(in, line);) {
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      BERTC_CHECK(!j.is_discarded() && j.contains("text"), dir, ": texts.jsonl line ",
-                  texts_.size() + 1, " is not {\"text\", ...}");
-      texts_.push_back(j["text"].get<std::string>());
-      if (j.contains("id")) ids_.push_back(j["id"].get<std::string>());
-    }
-    BERTC_CHECK(static_cast<int64_t>(texts_.size()) == rows, dir, ": texts.jsonl has ", texts_.size(),
-                " lines, the manifest says ", rows);
-  }
-  for (const std::string& m : modes_) {
-    const std::string p = (d / (m + ".npy")).string();
-    int fd = ::open(p.c_str(), O_RDONLY);
-    BERTC_CHECK(fd >= 0, p, ": cannot open: ", std::strerror(errno));
-    struct stat st;
-    ::fstat(fd, &st);
-    const size_t nbytes = static_cast<size_t>(st.st_size);
-    void* addr = nbytes ? ::mmap(nullptr, nbytes, PROT_READ, MAP_SHARED, fd, 0) : nullptr;
-    ::close(fd);
-    BERTC_CHECK(addr != MAP_FAILED, p, ": mmap failed: ", std::strerror(errno));
-    maps_.push_back({addr, nbytes});
-    CorpusView v;
-    size_t off = parse_npy_header(static_cast<const char*>(addr), nbytes, p, &v.dtype, &v.rows, &v.dim);
-    BERTC_CHECK(v.rows == rows, p, ": ", v.rows, " rows, the manifest says ", rows);
-    v.data = static_cast<const char*>(addr) + off;
-    views_.push_back(v);
-  }
-}
-
-SearchIndex::~SearchIndex() {
-  for (const Map& m : maps_)
-    if (m.addr) ::munmap(m.addr, m.nbytes);
 }
 
 }  // namespace bertc

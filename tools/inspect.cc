@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "engine/strings.h"
+#include "common/error.h"
+#include "common/strings.h"
 #include "tools/args.h"
 #include "weights/model_file.h"
 #include "weights/model_meta.h"

@@ -6,9 +6,10 @@
 #include <string>
 
 #include "bertc_version.h"
-#include "engine/error.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
 #include "tools/commands.h"
+#include "app/model_path.h"
 
 namespace bertc {
 namespace {
@@ -49,16 +50,6 @@ void print_help() {
 }
 
 }  // namespace
-
-std::string default_model_path() {
-  if (const char* env = std::getenv("BERTC_MODEL"); env && *env) return env;
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  const char* home = std::getenv("HOME");
-  const std::filesystem::path base = xdg && *xdg     ? std::filesystem::path(xdg)
-                                     : home && *home ? std::filesystem::path(home) / ".local/share"
-                                                     : std::filesystem::path(".");
-  return (base / "bertc" / "default.bertc").string();
-}
 
 }  // namespace bertc
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <memory>
 
-#include "engine/atomic_file.h"
-#include "engine/error.h"
-#include "engine/npy.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/npy.h"
 
 namespace bertc {
 namespace {

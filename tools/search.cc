@@ -1,5 +1,5 @@
 // bertc search: for each query, the top-k corpus documents by cosine for each mode (BERT
-// poolings, word2vec), side by side in a table or as JSON lines. The scan is engine/search.h's.
+// poolings, word2vec), side by side in a table or as JSON lines. The scan is app/search.h's.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -8,12 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "engine/search.h"
+#include "common/error.h"
+#include "app/search.h"
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "tools/index.h"
-#include "tools/text_modes.h"
+#include "app/index.h"
+#include "app/text_modes.h"
 
 namespace bertc {
 namespace {
@@ -60,7 +60,7 @@ int run_search(const Args& args) {
                  "models given must be the ones it was built with")
       ->group("Input");
   app.add_option("--queries", queries_path, "file with one query per line ('-' = stdin)")->group("Input");
-  modes.add_to(app, "--modes");
+  add_mode_flags(app, modes, "--modes");
   app.add_option("-k,--top-k", k, "results per query and mode")->capture_default_str()->group("Search");
   app.add_option("--format", format, "table (modes side by side) | jsonl "
                  "({\"query\", \"mode\", \"rank\", \"index\", \"score\", \"text\", \"id\"?})")

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/atomic_file.h"
-#include "engine/error.h"
-#include "engine/npy.h"
-#include "engine/search.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/npy.h"
+#include "app/search.h"
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "tools/text_modes.h"
+#include "app/text_modes.h"
 
 namespace bertc {
 
@@ -21,7 +21,7 @@ int run_similarity(const Args& args) {
   std::string input, format = "table", out_path;
   app.add_option("texts", texts, "texts to compare (else -i FILE, one per line)");
   app.add_option("-i,--input", input, "file with one text per line ('-' = stdin)")->group("Input");
-  modes.add_to(app, "--pool");
+  add_mode_flags(app, modes, "--pool");
   app.add_option("--format", format, "table | csv | npy (npy needs -o)")
       ->check(CLI::IsMember({"table", "csv", "npy"}))->capture_default_str()->group("Output");
   app.add_option("-o,--output", out_path,

@@ -10,12 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "weights/model_file.h"
+#include "app/model_path.h"
 
 namespace bertc {
 namespace {

@@ -6,12 +6,13 @@
 #include <string>
 
 #include "engine/bert.h"
-#include "engine/error.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
-#include "engine/reference.h"
+#include "app/reference.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "weights/model_file.h"
+#include "app/model_path.h"
 
 namespace bertc {
 
@@ -20,7 +21,7 @@ int run_validate(const Args& args) {
                "bertc validate"};
   std::string model_path = default_model_path(), reference;
   ValidateOptions opt;
-  DeviceFlags device;
+  DeviceChoice device;
   app.add_option("-m,--model", model_path, "the .bertc model")->group("Model")->capture_default_str();
   app.add_option("--reference", reference, "bundle folder: inputs.json + .npy outputs")
       ->required()->group("Reference");
@@ -31,7 +32,7 @@ int run_validate(const Args& args) {
       ->group("Tolerance")->capture_default_str();
   app.add_option("--min-cosine", opt.min_cosine, "smallest cosine allowed per row")
       ->group("Tolerance")->capture_default_str();
-  device.add_to(app, /*with_tf32=*/false);
+  add_device_flags(app, device, /*with_tf32=*/false);
   if (!parse_args(app, args)) return 0;
 
   const ReferenceBundle bundle = load_reference(reference);

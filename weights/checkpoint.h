@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 

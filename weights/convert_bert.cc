@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bertc_version.h"
-#include "engine/error.h"
-#include "engine/strings.h"
+#include "common/error.h"
+#include "common/strings.h"
 #include "weights/bert_names.h"
 #include "weights/checkpoint.h"
 #include "weights/hf_folder.h"

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 
@@ -19,7 +19,7 @@ void convert_bert_folder(const std::string& dir, const std::string& out_path,
                          const ConvertOptions& options);
 
 // Converts `n` values from `from` to `to` (f32, f16, bf16): exact when widening or equal, IEEE
-// round-to-nearest-even when narrowing (engine/dtype.h). `src` needs no alignment.
+// round-to-nearest-even when narrowing (common/dtype.h). `src` needs no alignment.
 void convert_floats(const void* src, DType from, void* dst, DType to, size_t n);
 
 }  // namespace bertc

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/model_meta.h"
-#include "weights/utf8_valid.h"
+#include "common/utf8.h"
 
 namespace bertc {
 namespace {
@@ -126,7 +126,7 @@ std::vector<std::string> read_vocab_txt(const std::string& path) {
   for (size_t lineno = 1; std::getline(in, line); ++lineno) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     BERTC_CHECK(!line.empty(), path, ": line ", lineno, " is empty (a token must not be empty)");
-    BERTC_CHECK(is_valid_utf8(line), path, ": line ", lineno, " is not valid UTF-8");
+    BERTC_CHECK(!find_invalid_utf8(line), path, ": line ", lineno, " is not valid UTF-8");
     auto [it, inserted] = line_of.emplace(line, lineno);
     BERTC_CHECK(inserted, path, ": token '", line, "' appears twice (lines ", it->second, " and ",
                 lineno, ")");

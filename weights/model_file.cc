@@ -18,13 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "engine/strings.h"
+#include "common/error.h"
+#include "common/strings.h"
 #include "weights/bert_names.h"
 #include "weights/format.h"
 #include "weights/hash.h"
 #include "weights/model_meta.h"
-#include "weights/utf8_valid.h"
+#include "common/utf8.h"
 #include "weights/word2vec.h"
 
 namespace bertc {
@@ -161,7 +161,7 @@ std::vector<std::string> read_vocab(const TensorMap& by_name, const BertConfig& 
   BERTC_CHECK(prev == bytes_t.nbytes, file, ": vocab.bytes has ", bytes_t.nbytes - prev,
               " trailing bytes");
   for (int64_t i = 0; i < count; ++i) {
-    BERTC_CHECK(is_valid_utf8(vocab[i]), file, ": vocabulary token ", i, " is not valid UTF-8");
+    BERTC_CHECK(!find_invalid_utf8(vocab[i]), file, ": vocabulary token ", i, " is not valid UTF-8");
     BERTC_CHECK(seen.insert(vocab[i]).second, file, ": vocabulary token '", vocab[i],
                 "' appears twice (ids ", i, " and another)");
   }

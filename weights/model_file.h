@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 

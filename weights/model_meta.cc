@@ -2,7 +2,7 @@
 // hand-edited or fuzzed file fails with "FILE: bert.config.hidden_size: ..." instead of a crash.
 #include "weights/model_meta.h"
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 

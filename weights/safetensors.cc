@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
-#include "weights/utf8_valid.h"
+#include "common/error.h"
+#include "common/utf8.h"
 
 namespace bertc {
 namespace {
@@ -222,7 +222,7 @@ Checkpoint parse_safetensors(const unsigned char* data, size_t nbytes, const std
   const char* header = reinterpret_cast<const char*>(data + 8);
   BERTC_CHECK(header_nbytes >= 2 && header[0] == '{', file,
               ": header does not start with '{' (not a safetensors file?)");
-  BERTC_CHECK(is_valid_utf8(std::string_view(header, header_nbytes)), file,
+  BERTC_CHECK(!find_invalid_utf8(std::string_view(header, header_nbytes)), file,
               ": header is not valid UTF-8");
   json j = parse_json_no_duplicates(header, header + header_nbytes, file, "header");
   BERTC_CHECK(j.is_object(), file, ": header is not a JSON object");

@@ -14,8 +14,8 @@
 #include <memory>
 #include <optional>
 
-#include "engine/error.h"
-#include "engine/strings.h"
+#include "common/error.h"
+#include "common/strings.h"
 #include "weights/pickle.h"
 
 namespace bertc {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <map>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/pickle.h"
 #include "weights/torch_bin.h"
 

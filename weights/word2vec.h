@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 
@@ -116,7 +116,7 @@ class Word2VecReader {
 
 // Checks a word2vec file's tensor set against its Word2VecInfo (names, dtypes, shapes, the first
 // and last offsets, the table size; no unknown tensors) without touching per-word data, so that
-// opening stays O(1); engine/word2vec.cc bounds-checks each slot and offset it reads instead.
+// opening stays O(1); app/word_vectors.cc bounds-checks each slot and offset it reads instead.
 // `find` looks a tensor up by name in the file's table (nullptr when absent) of `num_tensors`
 // entries; `file` names the file in messages. Called by ModelFile::open for kind word2vec.
 void validate_word2vec(const Word2VecInfo& info, size_t num_tensors,

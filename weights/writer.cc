@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/format.h"
 #include "weights/hash.h"
 #include "weights/model_meta.h"

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/atomic_file.h"
+#include "common/atomic_file.h"
 #include "weights/model_file.h"
 
 namespace bertc {

@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 #include "kernels/topk.h"
 
 namespace bertc {

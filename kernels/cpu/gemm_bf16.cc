@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/dtype.h"
-#include "engine/error.h"
+#include "common/dtype.h"
+#include "common/error.h"
 #include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
 #include "kernels/cpu/gemm_tasks.h"

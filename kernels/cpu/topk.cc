@@ -21,7 +21,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc::cpu {
 namespace {

@@ -6,7 +6,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc::cuda {
 

@@ -12,7 +12,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
-#include "engine/backend.h"
+#include "kernels/pooling.h"  // PoolMode
 
 namespace bertc::cuda {
 

@@ -1,8 +1,8 @@
-// Reference bf16 gemm: x and w rounded to bf16 (engine/dtype.h), one double dot product per
+// Reference bf16 gemm: x and w rounded to bf16 (common/dtype.h), one double dot product per
 // output element.
 #include "kernels/gemm_bf16.h"
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc::ref {
 

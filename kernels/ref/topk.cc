@@ -7,7 +7,7 @@
 #include <numeric>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc::ref {
 namespace {

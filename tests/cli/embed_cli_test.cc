@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../engine/engine_test_util.h"
-#include "engine/npy.h"
+#include "engine_test_util.h"
+#include "common/npy.h"
 
 namespace bertc {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/npy.h"
+#include "common/npy.h"
 #include "test_util.h"
 
 namespace bertc {

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "test_util.h"
 
 namespace bertc {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/bert.h"
-#include "engine/error.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
 #include "test_util.h"
 

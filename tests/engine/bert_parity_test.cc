@@ -12,7 +12,7 @@
 
 #include "engine/bert.h"
 #include "engine/make_backend.h"
-#include "engine/reference.h"
+#include "app/reference.h"
 #include "weights/convert_bert.h"
 #include "engine_test_util.h"
 

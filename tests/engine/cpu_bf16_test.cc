@@ -8,7 +8,7 @@
 
 #include "engine/bert.h"
 #include "engine/make_backend.h"
-#include "engine/reference.h"
+#include "app/reference.h"
 #include "engine_test_util.h"
 
 namespace bertc {

@@ -12,7 +12,7 @@
 #include "cuda_test_util.h"
 #include "engine_test_util.h"
 #include "engine/bert.h"
-#include "engine/reference.h"
+#include "app/reference.h"
 #include "weights/convert_bert.h"
 #include "weights/model_file.h"
 

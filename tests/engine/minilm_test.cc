@@ -7,10 +7,10 @@
 #include <cmath>
 #include <filesystem>
 
-#include "engine/embedder.h"
+#include "app/embedder.h"
 #include "engine/make_backend.h"
-#include "engine/npy.h"
-#include "engine/reference.h"
+#include "common/npy.h"
+#include "app/reference.h"
 #include "engine_test_util.h"
 #include "tokenizer/tokenizer.h"
 

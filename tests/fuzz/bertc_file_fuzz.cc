@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/model_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

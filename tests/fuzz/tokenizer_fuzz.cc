@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 
 namespace {
 

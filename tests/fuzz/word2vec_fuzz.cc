@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/word2vec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

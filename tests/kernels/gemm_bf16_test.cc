@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 #include "kernels/bias_gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
 #include "rows_invariance.h"

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 namespace {

@@ -7,9 +7,9 @@
 
 #include <thread>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/tokenizer/tokenizer_util.h"
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 
 namespace bertc {
 namespace {

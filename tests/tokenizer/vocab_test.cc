@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/tokenizer/tokenizer_util.h"
 #include "tokenizer/tokenizer.h"
 

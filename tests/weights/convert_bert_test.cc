@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/weights/weights_test_util.h"
 #include "weights/bert_names.h"
 #include "weights/checkpoint.h"

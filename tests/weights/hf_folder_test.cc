@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/weights/weights_test_util.h"
 
 namespace bertc {

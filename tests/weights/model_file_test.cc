@@ -8,7 +8,7 @@
 #include <cstring>
 #include <random>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/weights/weights_test_util.h"
 #include "weights/format.h"
 #include "weights/writer.h"

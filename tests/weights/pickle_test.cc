@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/weights/torch_bin_builder.h"
 
 namespace bertc {

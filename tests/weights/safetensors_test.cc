@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/weights/weights_test_util.h"
 
 namespace bertc {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/word2vec.h"
+#include "common/error.h"
+#include "app/word_vectors.h"
 #include "weights/model_file.h"
 #include "weights/weights_test_util.h"
 

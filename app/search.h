@@ -1,12 +1,12 @@
 // Semantic search over embeddings: L2 normalisation, cosine similarity matrices and exact top-k
-// (kernels/topk.h does the scan). Checked by tests/engine/search_test.cc against the tiny-st
+// (kernels/topk.h does the scan). Checked by tests/app/search_test.cc against the tiny-st
 // reference (sim_*.npy, search.json).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 

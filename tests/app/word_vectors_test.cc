@@ -1,6 +1,6 @@
 // Word2Vec lookup and sentence vectors: word splitting, phrase-first matching (New_York), the
 // exact -> lower -> capitalised fallbacks, OOV counts, and the zero vector for unknown texts.
-#include "engine/word2vec.h"
+#include "app/word_vectors.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/word2vec.h"
 
 namespace bertc {

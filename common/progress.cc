@@ -1,5 +1,5 @@
 // Progress bar: redraws at most 10 times a second so it costs nothing next to the model.
-#include "tools/progress.h"
+#include "common/progress.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>

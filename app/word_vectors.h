@@ -1,7 +1,7 @@
 // Word2Vec: word lookup and sentence vectors over a word2vec .bertc file (tensor layout in
 // weights/word2vec.h). Opening is O(1): the stored hash table is probed in place in the mapping,
 // and every slot and offset read is bounds-checked, so a corrupt file throws instead of reading
-// out of bounds. Checked by tests/engine/word2vec_test.cc.
+// out of bounds. Checked by tests/app/word_vectors_test.cc.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 namespace bertc {
 

@@ -1,5 +1,5 @@
 // Element types shared by the .bertc file format, tensors and backends, and IEEE half/bfloat16
-// conversions (round to nearest even, NaN kept quiet), checked bit-exactly in tests/engine/dtype_test.cc.
+// conversions (round to nearest even, NaN kept quiet), checked bit-exactly in tests/common/dtype_test.cc.
 #pragma once
 
 #include <cstdint>

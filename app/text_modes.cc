@@ -1,5 +1,5 @@
-// Embedding modes and corpus reading for similarity / search / index (see tools/text_modes.h).
-#include "tools/text_modes.h"
+// Embedding modes and corpus reading for similarity / search / index (see app/text_modes.h).
+#include "app/text_modes.h"
 
 #include <cstdio>
 #include <fstream>
@@ -7,32 +7,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/embedder.h"
-#include "engine/error.h"
+#include "app/embedder.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
-#include "engine/word2vec.h"
-#include "engine/strings.h"
-#include "tools/commands.h"
-#include "tools/progress.h"
+#include "app/word_vectors.h"
+#include "common/strings.h"
+#include "common/progress.h"
 #include "weights/model_file.h"
+#include "app/model_path.h"
 
 namespace bertc {
-
-void ModeOptions::add_to(CLI::App& app, const std::string& modes_flag,
-                         const std::string& dtype_flag) {
-  app.add_option("-m,--model", model_path,
-                 "BERT .bertc model for the pooled/mean/cls modes (default: $BERTC_MODEL or the "
-                 "installed all-MiniLM-L6-v2)")
-      ->group("Model");
-  app.add_option("--w2v", w2v_path, "word2vec .bertc file for the w2v mode (bertc convert VECTORS)")
-      ->group("Model");
-  app.add_option(modes_flag, modes,
-                 "comma-separated modes: pooled, mean, cls, max (BERT) and w2v (default: w2v when "
-                 "only --w2v is given, else pooled,mean plus w2v with --w2v)")
-      ->group("Model");
-  device.add_to(app, /*with_tf32=*/false, dtype_flag);
-  app.add_flag("-q,--quiet", quiet, "no progress, notes or out-of-vocabulary reports")->group("Output");
-}
 
 TextModes::TextModes(const ModeOptions& options) : options_(options) {
   std::string spec = options.modes;

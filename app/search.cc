@@ -1,9 +1,9 @@
-// Cosine matrices and top-k search (see engine/search.h).
-#include "engine/search.h"
+// Cosine matrices and top-k search (see app/search.h).
+#include "app/search.h"
 
 #include <cmath>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "kernels/topk.h"
 
 namespace bertc {

@@ -1,13 +1,13 @@
 // .npy reading and writing; the header grammar follows numpy/lib/format.py (a Python dict literal
 // with 'descr', 'fortran_order' and 'shape'), parsed strictly for the few forms numpy writes.
-#include "engine/npy.h"
+#include "common/npy.h"
 
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include "engine/atomic_file.h"
-#include "engine/error.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
 
 namespace bertc {
 namespace {

@@ -1,5 +1,5 @@
 // engine/npy: round trips, numpy's exact header bytes, and hostile headers naming the problem.
-#include "engine/npy.h"
+#include "common/npy.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 namespace {

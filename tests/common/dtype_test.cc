@@ -1,7 +1,7 @@
-// engine/dtype.h conversions: f16 against gcc's _Float16 (IEEE binary16, round to nearest even)
+// common/dtype.h conversions: f16 against gcc's _Float16 (IEEE binary16, round to nearest even)
 // on every f16 value, every tie and a stride through all f32 bit patterns; bf16 against a
 // bit-level reference written here from the definition.
-#include "engine/dtype.h"
+#include "common/dtype.h"
 
 #include <gtest/gtest.h>
 

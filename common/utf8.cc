@@ -1,5 +1,5 @@
 // Strict UTF-8 validation and U+FFFD replacement (Unicode 15 core spec, section 3.9, table 3-7).
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 
 #include <cstring>
 

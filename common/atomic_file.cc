@@ -1,6 +1,6 @@
 // AtomicFile: PATH.tmp, then fsync + rename on commit. Live temp paths sit in a fixed table of
 // atomic slots so the SIGINT/SIGTERM handler can unlink them with async-signal-safe calls only.
-#include "engine/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "engine/error.h"
+#include "common/error.h"
 
 namespace bertc {
 namespace {

@@ -9,9 +9,26 @@
 #include <string>
 #include <vector>
 
-#include "engine/search.h"
+#include "app/search.h"
+#include "app/text_modes.h"
 
 namespace bertc {
+
+struct IndexBuildOptions {
+  std::string corpus_path;
+  std::string out_dir;
+  std::string dtype = "f32";  // stored embeddings: f32 | f16
+  int64_t chunk_rows = 4096;  // documents per chunk (the unit of resumption)
+  bool quiet = false;         // no progress or notes on stderr
+};
+
+// What build_index did: kBuilt (now complete), kAlreadyComplete (nothing to do).
+enum class IndexBuildResult { kBuilt, kAlreadyComplete };
+
+// Builds (or resumes) the index of options.corpus_path in options.out_dir with the modes of
+// `modes`. Refuses a directory holding another corpus, model or settings, or a non-empty
+// directory that is not an index. Throws bertc::Error naming the file and the problem.
+IndexBuildResult build_index(const IndexBuildOptions& options, const TextModes& modes);
 
 class SearchIndex {
  public:

@@ -1,5 +1,5 @@
 // Strict UTF-8 decoding and validation (RFC 3629: no overlong forms, no surrogates, nothing past
-// U+10FFFF), used on every tokenizer input. Checked by tests/tokenizer/utf8_test.cc.
+// U+10FFFF), used on every tokenizer input. Checked by tests/common/utf8_test.cc.
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,5 @@
 // Embedding modes shared by `bertc similarity`, `bertc search` and `bertc index`: BERT poolings
-// (pooled, mean, cls, max via engine/embedder.h) and word2vec averaging (w2v, engine/word2vec.h),
+// (pooled, mean, cls, max via app/embedder.h) and word2vec averaging (w2v, app/word_vectors.h),
 // plus reading a corpus (plain lines or JSON lines with "text" and an optional "id").
 #pragma once
 
@@ -8,9 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
-#include "tools/args.h"
+#include "app/device_choice.h"
 
 namespace bertc {
 
@@ -22,13 +20,8 @@ struct ModeOptions {
   std::string model_path;  // -m; empty: default_model_path() when a BERT mode is asked for
   std::string w2v_path;    // --w2v
   std::string modes;       // comma-separated; empty: from which models were given
-  DeviceFlags device;  // --device, --dtype, --threads (threads also for the word2vec scans)
+  DeviceChoice device;      // threads also for the word2vec scans
   bool quiet = false;
-
-  // Adds -m, --w2v, --modes (named `modes_flag`, e.g. "--pool" for similarity), the device
-  // flags and -q to `app`.
-  void add_to(CLI::App& app, const std::string& modes_flag,
-              const std::string& dtype_flag = "--dtype");
 };
 
 // The embeddings of one mode, [rows, dim] row-major.

@@ -1,10 +1,10 @@
-// Word2Vec lookup over the mapped tensors and sentence averaging (see engine/word2vec.h).
-#include "engine/word2vec.h"
+// Word2Vec lookup over the mapped tensors and sentence averaging (see app/word_vectors.h).
+#include "app/word_vectors.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "weights/model_file.h"
 #include "weights/word2vec.h"
 

@@ -1,6 +1,6 @@
-// Reference bundle loading and comparison (see engine/reference.h). Differences are taken in
+// Reference bundle loading and comparison (see app/reference.h). Differences are taken in
 // double over real positions only: padded positions hold whatever padded BERT computes there.
-#include "engine/reference.h"
+#include "app/reference.h"
 
 #include <cmath>
 #include <filesystem>
@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/embedder.h"
-#include "engine/error.h"
-#include "engine/npy.h"
+#include "app/embedder.h"
+#include "common/error.h"
+#include "common/npy.h"
 
 namespace bertc {
 namespace {

@@ -1,6 +1,6 @@
 // UTF-8 validation and replacement: every class of ill-formed input (Unicode 15 table 3-7) is found
 // at the right offset and replaced per maximal subpart.
-#include "tokenizer/utf8.h"
+#include "common/utf8.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // engine/search against the tiny-st reference bundle: cosine matrices of the reference embeddings
 // match sim_*.npy, and top-k over corpus rows 4..12 reproduces search.json's rankings wherever
 // the gap to the next item exceeds the tolerance.
-#include "engine/search.h"
+#include "app/search.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/npy.h"
+#include "common/npy.h"
 #include "test_util.h"
 
 namespace bertc {

@@ -1,6 +1,6 @@
 // AtomicFile: commit renames, anything else (an exception, destruction, SIGINT, SIGTERM) leaves
 // neither PATH nor PATH.tmp. Signals are tested in a forked child that kills itself mid-write.
-#include "engine/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "tests/weights/weights_test_util.h"
 
 namespace bertc {

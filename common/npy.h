@@ -1,5 +1,5 @@
 // NumPy .npy files (format 1.0/2.0): read float32/float64 little-endian C-order arrays (float64 is
-// narrowed to float32) and write float32. Checked by tests/engine/npy_test.cc, incl. bad headers.
+// narrowed to float32) and write float32. Checked by tests/common/npy_test.cc, incl. bad headers.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Embedder on tiny-st: rows come back in input order whatever the batching, window mode is the
 // mean of its windows, truncation is counted, and --pool words resolve as documented.
-#include "engine/embedder.h"
+#include "app/embedder.h"
 
 #include <gtest/gtest.h>
 

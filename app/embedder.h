@@ -1,6 +1,6 @@
 // Embedder: texts -> one embeddings matrix per pooling mode, in input order, whatever the internal
 // batching (length-sorted, token-budget packed batches). Used by `bertc embed` and by the BERT
-// modes of `bertc similarity/search/index`. Checked in tests/engine/embedder_test.cc.
+// modes of `bertc similarity/search/index`. Checked in tests/app/embedder_test.cc.
 #pragma once
 
 #include <cstdint>

@@ -1,14 +1,14 @@
 // Embedder: tokenize, cut to the max length (truncate / error / window), pack length-sorted
 // token-budget batches, run BertModel, pool, and scatter rows back to input order.
-#include "engine/embedder.h"
+#include "app/embedder.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "engine/error.h"
+#include "common/error.h"
 #include "engine/make_backend.h"
-#include "engine/strings.h"
+#include "common/strings.h"
 #include "tokenizer/tokenizer.h"
 
 namespace bertc {
