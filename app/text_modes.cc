@@ -43,7 +43,7 @@ TextModes::TextModes(const ModeOptions& options) : options_(options) {
     embedder_ = std::make_unique<Embedder>(bert_file_, options.device.backend_options());
   }
   if (std::find(names_.begin(), names_.end(), "w2v") != names_.end())
-    w2v_ = std::make_unique<Word2Vec>(Word2Vec::open(options.w2v_path));
+    w2v_ = std::make_unique<WordVectors>(WordVectors::open(options.w2v_path));
 }
 
 TextModes::~TextModes() = default;

@@ -14,7 +14,7 @@ namespace bertc {
 
 class Embedder;
 class ModelFile;
-class Word2Vec;
+class WordVectors;
 
 struct ModeOptions {
   std::string model_path;  // -m; empty: default_model_path() when a BERT mode is asked for
@@ -55,7 +55,7 @@ class TextModes {
   std::vector<std::string> names_;
   std::shared_ptr<const ModelFile> bert_file_;
   std::unique_ptr<Embedder> embedder_;
-  std::unique_ptr<Word2Vec> w2v_;
+  std::unique_ptr<WordVectors> w2v_;
 };
 
 struct Corpus {

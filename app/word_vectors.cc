@@ -1,4 +1,4 @@
-// Word2Vec lookup over the mapped tensors and sentence averaging (see app/word_vectors.h).
+// WordVectors lookup over the mapped tensors and sentence averaging (see app/word_vectors.h).
 #include "app/word_vectors.h"
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 
 namespace bertc {
 
-Word2Vec::Word2Vec(std::shared_ptr<const ModelFile> file) : file_(std::move(file)) {
+WordVectors::WordVectors(std::shared_ptr<const ModelFile> file) : file_(std::move(file)) {
   BERTC_CHECK(file_->kind() == ModelKind::kWord2Vec, file_->path(),
               ": not a word2vec model file (convert one with `bertc convert VECTORS.bin`)");
   const Word2VecInfo& info = file_->word2vec_info();
@@ -25,9 +25,9 @@ Word2Vec::Word2Vec(std::shared_ptr<const ModelFile> file) : file_(std::move(file
   table_ = file_->tensor(kW2vHashTable).as<uint32_t>();
 }
 
-Word2Vec Word2Vec::open(const std::string& path) { return Word2Vec(ModelFile::open(path)); }
+WordVectors WordVectors::open(const std::string& path) { return WordVectors(ModelFile::open(path)); }
 
-std::string_view Word2Vec::word(int64_t row) const {
+std::string_view WordVectors::word(int64_t row) const {
   BERTC_CHECK(row >= 0 && row < count_, file_->path(), ": word row ", row, " out of range [0, ",
               count_, ")");
   uint64_t a = offsets_[row], b = offsets_[row + 1];
@@ -35,7 +35,7 @@ std::string_view Word2Vec::word(int64_t row) const {
   return {bytes_.data() + a, static_cast<size_t>(b - a)};
 }
 
-int64_t Word2Vec::find(std::string_view w) const {
+int64_t WordVectors::find(std::string_view w) const {
   const size_t mask = table_.size() - 1;
   size_t i = word2vec_hash(w) & mask;
   // Validation guarantees an empty slot exists; the probe bound only guards a corrupt table.
@@ -48,7 +48,7 @@ int64_t Word2Vec::find(std::string_view w) const {
   return -1;
 }
 
-void Word2Vec::vector(int64_t row, float* out) const {
+void WordVectors::vector(int64_t row, float* out) const {
   BERTC_CHECK(row >= 0 && row < count_, file_->path(), ": word row ", row, " out of range");
   if (dtype_ == DType::kF32) {
     std::memcpy(out, static_cast<const float*>(vectors_) + row * dim_, dim_ * sizeof(float));
@@ -58,7 +58,7 @@ void Word2Vec::vector(int64_t row, float* out) const {
   }
 }
 
-void Word2Vec::add_vector(int64_t row, double* acc) const {
+void WordVectors::add_vector(int64_t row, double* acc) const {
   BERTC_CHECK(row >= 0 && row < count_, file_->path(), ": word row ", row, " out of range");
   if (dtype_ == DType::kF32) {
     const float* src = static_cast<const float*>(vectors_) + row * dim_;
@@ -82,7 +82,7 @@ char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c +
 char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 
 // Looks `words` up joined with '_': exactly, then lower case, then each part capitalised.
-int64_t find_phrase(const Word2Vec& w2v, std::span<const std::string_view> words, std::string& key) {
+int64_t find_phrase(const WordVectors& w2v, std::span<const std::string_view> words, std::string& key) {
   key.clear();
   for (size_t i = 0; i < words.size(); ++i) {
     if (i) key += '_';
@@ -129,7 +129,7 @@ std::vector<std::string_view> split_words(std::string_view text) {
   return out;
 }
 
-SentenceStats sentence_vector(const Word2Vec& w2v, std::string_view text, float* out) {
+SentenceStats sentence_vector(const WordVectors& w2v, std::string_view text, float* out) {
   constexpr size_t kMaxPhraseWords = 3;
   std::vector<std::string_view> words = split_words(text);
   std::vector<double> acc(static_cast<size_t>(w2v.dim()), 0.0);

@@ -1,4 +1,4 @@
-// Word2Vec: word lookup and sentence vectors over a word2vec .bertc file (tensor layout in
+// WordVectors: word lookup and sentence vectors over a word2vec .bertc file (tensor layout in
 // weights/word2vec.h). Opening is O(1): the stored hash table is probed in place in the mapping,
 // and every slot and offset read is bounds-checked, so a corrupt file throws instead of reading
 // out of bounds. Checked by tests/app/word_vectors_test.cc.
@@ -17,12 +17,12 @@ namespace bertc {
 
 class ModelFile;
 
-class Word2Vec {
+class WordVectors {
  public:
   // ModelFile::open has validated the tensor set (weights/word2vec.h: validate_word2vec); this
   // throws when the file is not a word2vec model.
-  explicit Word2Vec(std::shared_ptr<const ModelFile> file);
-  static Word2Vec open(const std::string& path);
+  explicit WordVectors(std::shared_ptr<const ModelFile> file);
+  static WordVectors open(const std::string& path);
 
   int64_t count() const { return count_; }
   int64_t dim() const { return dim_; }
@@ -62,6 +62,6 @@ struct SentenceStats {
 // longest phrase of up to 3 words joined with '_' is tried first (GoogleNews has New_York); each
 // candidate is looked up exactly, then in lower case, then capitalised (ASCII case mapping).
 // A text with no known word gives a zero vector (never NaN); the caller warns.
-SentenceStats sentence_vector(const Word2Vec& w2v, std::string_view text, float* out);
+SentenceStats sentence_vector(const WordVectors& w2v, std::string_view text, float* out);
 
 }  // namespace bertc

@@ -90,7 +90,7 @@ void BM_w2v_open_and_lookup(benchmark::State& state) {
   ensure_converted();
   const std::string word = word_of(bench_rows() / 2);
   for (auto _ : state) {
-    Word2Vec w2v = Word2Vec::open(converted_path());
+    WordVectors w2v = WordVectors::open(converted_path());
     std::vector<float> v(w2v.dim());
     w2v.vector(w2v.find(word), v.data());
     benchmark::DoNotOptimize(v.data());
@@ -99,7 +99,7 @@ void BM_w2v_open_and_lookup(benchmark::State& state) {
 
 void BM_w2v_lookup(benchmark::State& state) {
   ensure_converted();
-  Word2Vec w2v = Word2Vec::open(converted_path());
+  WordVectors w2v = WordVectors::open(converted_path());
   std::vector<std::string> words;
   for (int64_t i = 0; i < 4096; ++i) words.push_back(word_of((i * 7919) % bench_rows()));
   size_t i = 0;
@@ -111,7 +111,7 @@ void BM_w2v_lookup(benchmark::State& state) {
 
 void BM_w2v_sentence_vector(benchmark::State& state) {
   ensure_converted();
-  Word2Vec w2v = Word2Vec::open(converted_path());
+  WordVectors w2v = WordVectors::open(converted_path());
   std::string text;
   for (int64_t i = 0; i < 12; ++i) text += word_of(i * 1001) + (i % 3 ? " " : ", unknownword ");
   std::vector<float> out(w2v.dim());

@@ -1,4 +1,4 @@
-// Word2Vec lookup and sentence vectors: word splitting, phrase-first matching (New_York), the
+// WordVectors lookup and sentence vectors: word splitting, phrase-first matching (New_York), the
 // exact -> lower -> capitalised fallbacks, OOV counts, and the zero vector for unknown texts.
 #include "app/word_vectors.h"
 
@@ -45,7 +45,7 @@ class SentenceVectorTest : public ::testing::Test {
     Word2VecConvertOptions opt;
     opt.quiet = true;
     convert_word2vec(txt, (dir_ / "vec.bertc").string(), opt);
-    w2v_ = std::make_unique<Word2Vec>(Word2Vec::open((dir_ / "vec.bertc").string()));
+    w2v_ = std::make_unique<WordVectors>(WordVectors::open((dir_ / "vec.bertc").string()));
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -57,7 +57,7 @@ class SentenceVectorTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<Word2Vec> w2v_;
+  std::unique_ptr<WordVectors> w2v_;
 };
 
 TEST_F(SentenceVectorTest, LookupExactOnly) {
@@ -94,7 +94,7 @@ TEST_F(SentenceVectorTest, NoKnownWordGivesZeroNotNan) {
 }
 
 TEST_F(SentenceVectorTest, NotAWord2VecFile) {
-  EXPECT_THROW(Word2Vec::open((dir_ / "vec.txt").string()), Error);
+  EXPECT_THROW(WordVectors::open((dir_ / "vec.txt").string()), Error);
 }
 
 }  // namespace

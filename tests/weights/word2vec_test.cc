@@ -151,7 +151,7 @@ TEST(Word2VecConvert, GloveBinaryRoundTripAndLookup) {
   EXPECT_TRUE(stats.binary);
   EXPECT_EQ(stats.words, 11925);
   EXPECT_EQ(stats.duplicates, 0);
-  Word2Vec w2v = Word2Vec::open(out);
+  WordVectors w2v = WordVectors::open(out);
   EXPECT_EQ(w2v.count(), 11925);
   EXPECT_EQ(w2v.dim(), 25);
   ReadResult src = read_bytes(read_file(kGloveBin));
@@ -175,7 +175,7 @@ TEST(Word2VecConvert, LimitF16AndNormalize) {
   opt.normalize = true;
   Word2VecConvertStats stats = convert_word2vec(kGloveTxt, dir / "g.bertc", opt);
   EXPECT_EQ(stats.records, 100);
-  Word2Vec w2v = Word2Vec::open(dir / "g.bertc");
+  WordVectors w2v = WordVectors::open(dir / "g.bertc");
   EXPECT_EQ(w2v.count(), 100);
   EXPECT_EQ(w2v.dtype(), DType::kF16);
   EXPECT_TRUE(w2v.normalized());
@@ -199,7 +199,7 @@ TEST(Word2VecConvert, DuplicatesKeepFirstAndAreCounted) {
   EXPECT_EQ(stats.records, 5);
   EXPECT_EQ(stats.words, 3);
   EXPECT_EQ(stats.duplicates, 2);
-  Word2Vec w2v = Word2Vec::open(dir / "dup.bertc");
+  WordVectors w2v = WordVectors::open(dir / "dup.bertc");
   std::vector<float> v(2);
   w2v.vector(w2v.find("a"), v.data());
   EXPECT_EQ(v, (std::vector<float>{1, 0}));
@@ -230,7 +230,7 @@ TEST(Word2VecConvert, DuplicateInBinaryWithHeaderCount) {
   EXPECT_EQ(stats.records, 3);
   EXPECT_EQ(stats.words, 2);
   EXPECT_EQ(stats.duplicates, 1);
-  Word2Vec w2v = Word2Vec::open(dir / "dup.bertc");
+  WordVectors w2v = WordVectors::open(dir / "dup.bertc");
   std::vector<float> v(2);
   w2v.vector(w2v.find("a"), v.data());
   EXPECT_EQ(v, (std::vector<float>{1, 2}));
