@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The seed notebook end to end, natively: the cosine matrices of its 4 "bank" sentences (BERT
 # pooled, BERT mean, word2vec) and the top-2 corpus sentences for each of its 3 queries in the
-# three modes side by side. Needs a built bertc (tools/setup.sh); BERTC=path overrides it.
+# three modes side by side. Runs tools/setup.sh first (idempotent, quiet when there is nothing to
+# do, its messages on stderr), so it can be the first command on a fresh clone; BERTC=path uses
+# that bertc instead and skips the setup.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+if [ -z "${BERTC:-}" ]; then
+  "$root/tools/setup.sh" >&2 || { echo "seed: setup failed (tools/setup.sh)" >&2; exit 1; }
+fi
 bertc=${BERTC:-$root/build/bertc}
 
 # word2vec: GloVe twitter 25d (PDDL, 11,925 words), converted by tools/setup.sh or here.

@@ -34,10 +34,18 @@ if [ ! -f "$model_dir/model.safetensors" ]; then
   rm -rf "$tmp"
 fi
 
+# BERTC_CUDA=OFF|ON|AUTO (default AUTO: the CUDA backend too when nvcc is at /usr/local/cuda).
 cuda_flag=()
-[ -x /usr/local/cuda/bin/nvcc ] && cuda_flag=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release "${cuda_flag[@]}" > /dev/null
-cmake --build "$root/build" -j"$(nproc)"
+[ -n "${BERTC_CUDA:-}" ] && cuda_flag=(-DBERTC_CUDA="$BERTC_CUDA")
+[ -x /usr/local/cuda/bin/nvcc ] && cuda_flag+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
+cmake --no-warn-unused-cli -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release "${cuda_flag[@]}" > /dev/null
+# Compiler lines stream as progress; the "Built target" lines of an up-to-date build do not, so a
+# run with nothing to do prints nothing.
+if ! cmake --build "$root/build" -j"$(nproc)" 2>&1 |
+     { grep -v -E '^\[ *[0-9]+%\] Built target |^Consolidate compiler generated|^ninja: no work to do|^-- ' || true; }; then
+  echo "setup: build failed" >&2
+  exit 1
+fi
 
 # The default model as a .bertc, reconverted when missing or older than the binary or any source
 # file (0.1 s), then installed where commands look without -m (default_model_path in tools/main.cc).
