@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -261,6 +262,16 @@ SearchIndex::SearchIndex(const std::string& dir) : dir_(dir) {
 SearchIndex::~SearchIndex() {
   for (const Map& m : maps_)
     if (m.addr) ::munmap(m.addr, m.nbytes);
+}
+
+CorpusView SearchIndex::checked_view(const std::string& name, const std::string& fingerprint) const {
+  const auto it = std::find(modes_.begin(), modes_.end(), name);
+  BERTC_CHECK(it != modes_.end(), dir_, ": the index has no mode '", name, "'");
+  const size_t i = static_cast<size_t>(it - modes_.begin());
+  BERTC_CHECK(fingerprints_[i] == fingerprint, dir_, ": mode '", name,
+              "' was built with another model (fingerprint ", fingerprints_[i], ", this model ",
+              fingerprint, "); pass the same model or rebuild the index");
+  return views_[i];
 }
 
 }  // namespace bertc

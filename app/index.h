@@ -41,6 +41,10 @@ class SearchIndex {
   const std::vector<std::string>& modes() const { return modes_; }
   const std::string& fingerprint(size_t mode) const { return fingerprints_[mode]; }
   CorpusView view(size_t mode) const { return views_[mode]; }
+  // The view of mode `name` for queries embedded by the model whose mode_fingerprint is
+  // `fingerprint` (app/text_modes.h); throws naming the index when it lacks the mode or was
+  // built with another model. `bertc search --index` and `bertc serve --index` both check so.
+  CorpusView checked_view(const std::string& name, const std::string& fingerprint) const;
   const std::vector<std::string>& texts() const { return texts_; }
   const std::vector<std::string>& ids() const { return ids_; }
 

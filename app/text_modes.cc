@@ -57,8 +57,11 @@ std::string TextModes::note(const std::string& mode) const {
 }
 
 std::string TextModes::fingerprint(const std::string& mode) const {
-  const ModelFile& f = mode == "w2v" ? w2v_->file() : *bert_file_;
-  return f.fingerprint() + ":" + mode;
+  return mode_fingerprint(mode == "w2v" ? w2v_->file() : *bert_file_, mode);
+}
+
+std::string mode_fingerprint(const ModelFile& file, const std::string& mode) {
+  return file.fingerprint() + ":" + mode;
 }
 
 std::vector<ModeMatrix> TextModes::embed(const std::vector<std::string>& texts,

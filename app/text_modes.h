@@ -42,7 +42,7 @@ class TextModes {
   // A note shown with a mode's results ("pooled" of a sentence-transformers model: its pooler
   // was never trained for similarity); empty when there is nothing to say.
   std::string note(const std::string& mode) const;
-  // The fingerprint of the model behind `mode` (ModelFile::fingerprint) plus the mode's name.
+  // mode_fingerprint of the model behind `mode`.
   std::string fingerprint(const std::string& mode) const;
 
   // One matrix per mode, in names() order. `what` names the texts in warnings ("query",
@@ -57,6 +57,10 @@ class TextModes {
   std::unique_ptr<Embedder> embedder_;
   std::unique_ptr<WordVectors> w2v_;
 };
+
+// What an index stores per mode to tell which model embedded it: the model file's fingerprint
+// (ModelFile::fingerprint) and the mode's name.
+std::string mode_fingerprint(const ModelFile& file, const std::string& mode);
 
 struct Corpus {
   std::vector<std::string> texts;

@@ -1,7 +1,9 @@
-// Small string helpers shared by option parsers and error messages.
+// Small string helpers shared by option parsers, error messages and JSON outputs.
 #pragma once
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,6 +27,18 @@ inline std::string shape_str(const std::vector<int64_t>& dims) {
   std::string out = "[";
   for (size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
   return out + "]";
+}
+
+// Appends the shortest decimal that reads back as exactly `v` (nan/inf as JSON null): the form
+// every JSON output of embeddings uses (`bertc embed`, `bertc serve`).
+inline void append_float(std::string& out, float v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
 }
 
 }  // namespace bertc

@@ -1,13 +1,12 @@
 // Output writers for `bertc embed` (see tools/output.h).
 #include "tools/output.h"
 
-#include <charconv>
-#include <cmath>
 #include <memory>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/npy.h"
+#include "common/strings.h"
 
 namespace bertc {
 namespace {
@@ -37,16 +36,6 @@ OutputFormat output_format_for(const std::string& path) {
   if (ext == ".npy") return OutputFormat::kNpy;
   if (ext == ".tsv") return OutputFormat::kTsv;
   return OutputFormat::kJsonl;
-}
-
-void append_float(std::string& out, float v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
 }
 
 void write_jsonl(std::FILE* out, const std::vector<NamedMatrix>& mats, int64_t rows, int64_t dim) {

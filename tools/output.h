@@ -24,9 +24,6 @@ struct NamedMatrix {
   const std::vector<std::vector<float>>* ragged = nullptr;
 };
 
-// Appends the shortest decimal that reads back as exactly `v` (nan/inf as JSON null).
-void append_float(std::string& out, float v);
-
 // JSON lines, one object per row with every matrix under its name.
 void write_jsonl(std::FILE* out, const std::vector<NamedMatrix>& mats, int64_t rows, int64_t dim);
 // TSV: one line per row, dim tab-separated values (one matrix).

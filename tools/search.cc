@@ -92,17 +92,8 @@ int run_search(const Args& args) {
   if (index) {
     corpus.texts = index->texts();
     corpus.ids = index->ids();
-    for (const std::string& name : names) {
-      const auto& im = index->modes();
-      auto it = std::find(im.begin(), im.end(), name);
-      BERTC_CHECK(it != im.end(), index_path, ": the index has no mode '", name, "'");
-      const size_t i = static_cast<size_t>(it - im.begin());
-      BERTC_CHECK(index->fingerprint(i) == text_modes.fingerprint(name), index_path,
-                  ": mode '", name, "' was built with another model (fingerprint ",
-                  index->fingerprint(i), ", this model ", text_modes.fingerprint(name),
-                  "); pass the same model or rebuild the index");
-      views.push_back(index->view(i));
-    }
+    for (const std::string& name : names)
+      views.push_back(index->checked_view(name, text_modes.fingerprint(name)));
   } else {
     corpus = read_corpus(corpus_path);
     docs = text_modes.embed(corpus.texts, "corpus line", false);
