@@ -18,5 +18,6 @@ int run_index(const Args& args);
 int run_embed(const Args& args);
 int run_validate(const Args& args);
 int run_bench(const Args& args);
+int run_serve(const Args& args);
 
 }  // namespace bertc

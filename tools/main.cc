@@ -30,6 +30,7 @@ constexpr Command kCommands[] = {
     {"similarity", "cosine similarity matrix of texts (BERT poolings, word2vec)", run_similarity},
     {"search", "top-k semantic search of a corpus, modes side by side", run_search},
     {"index", "index build: embed a corpus once into a search index (resumable)", run_index},
+    {"serve", "HTTP embedding and search server (OpenAI /v1/embeddings, TEI /embed)", run_serve},
 };
 
 void print_help() {

@@ -7,7 +7,7 @@ root=$(pwd)
 
 packages=(build-essential cmake pkg-config git unzip python3-pip
           libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev libutf8proc-dev
-          nlohmann-json3-dev libcli11-dev libzip-dev)
+          nlohmann-json3-dev libcli11-dev libzip-dev libcpp-httplib-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
