@@ -7,7 +7,8 @@
 #   4. with RSS_SECONDS > 0, one long run at 64 clients sampling the server's RSS every 10 s.
 # Prints JSON lines (one per run) and RSS samples; the figures go to docs/PERFORMANCE.md.
 # usage: bench/serve_load.sh [BUILD_DIR]   env: CLIENTS="1 8 64 256" RUN_SECONDS=20
-#        OVERLOAD_LIMIT=16 OVERLOAD_CLIENTS=64 RSS_SECONDS=0 MODEL=... ENDPOINT=/embed
+#        OVERLOAD_LIMIT=16 OVERLOAD_CLIENTS=64 RSS_SECONDS=0 OFFLINE_SENTENCES=4000
+#        MODEL=... ENDPOINT=/embed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -24,12 +25,16 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 bash ../shared/peers/make_corpus.sh "$work/corpus.txt" 1 > /dev/null
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 
-# 1. Offline: the same kind of sentences in one `bertc embed` run (its own timer, excluding load).
-"$load" --corpus "$work/corpus.txt" --dump 4000 > "$work/sample.txt"
-"$bertc" embed "${model[@]}" -i "$work/sample.txt" -o "$work/offline.npy" 2> "$work/offline.log"
-# "bertc embed: N texts, T tokens, ..., R tokens/s, ..." -> sentences/s = N * R / T
-awk '/bertc embed: [0-9]+ texts/ { n=$3; t=$5; for (i=1;i<=NF;i++) if ($i=="tokens/s,") r=$(i-1);
-     printf "{\"label\":\"offline bertc embed\",\"sentences\":%d,\"tokens\":%d,\"sentences_per_s\":%.1f}\n", n, t, n*r/t }' "$work/offline.log"
+# 1. Offline: the same kind of sentences in one `bertc embed` run (its own timer, excluding
+# loading), before and after the client runs, since the machine's load moves.
+"$load" --corpus "$work/corpus.txt" --dump "${OFFLINE_SENTENCES:-4000}" > "$work/sample.txt"
+offline() {
+  "$bertc" embed "${model[@]}" -i "$work/sample.txt" -o "$work/offline.npy" 2> "$work/offline.log"
+  # "bertc embed: N texts, T tokens, ..., R tokens/s, ..." -> sentences/s = N * R / T
+  awk -v when="$1" '/bertc embed: [0-9]+ texts/ { n=$3; t=$5; for (i=1;i<=NF;i++) if ($i=="tokens/s,") r=$(i-1);
+       printf "{\"label\":\"offline bertc embed (%s)\",\"sentences\":%d,\"tokens\":%d,\"sentences_per_s\":%.1f}\n", when, n, t, n*r/t }' "$work/offline.log"
+}
+offline before
 
 start_server() {  # extra flags...; sets pid and port
   "$bertc" serve "${model[@]}" --port 0 "$@" 2> "$work/serve.log" &
@@ -56,6 +61,8 @@ for c in $clients; do
   echo "{\"label\":\"server after $c clients\",\"rss_mb\":$(( $(rss_kb) / 1024 ))}"
 done
 stop_server
+offline after
+echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 3. Limits below the offered load.
 start_server --max-concurrent-requests "${OVERLOAD_LIMIT:-16}"
