@@ -165,6 +165,22 @@ void Backend::gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bia
   do_gemm_bias_gelu(x, w, bias, y);
 }
 
+void Backend::gemm_qkv(const Tensor& x, const std::array<Tensor, 3>& w,
+                       const std::array<Tensor, 3>& bias, const std::array<Tensor, 3>& y) {
+  for (int i = 0; i < 3; ++i) {
+    check_gemm("gemm_qkv", x, w[i], bias[i], y[i]);
+    BERTC_CHECK(bias[i].data != nullptr, "gemm_qkv: bias ", i, " has no data");
+  }
+  const OpTimer timer(*this, [&] { return str_cat("gemm_qkv 3x[", w[0].shape[0], ", ", x.shape[1], "]"); });
+  do_gemm_qkv(x, w, bias, y);
+}
+
+void Backend::run_ops(uint64_t tag, const std::function<void()>& ops) {
+  BERTC_CHECK(batch_ != nullptr, "run_ops: no batch (call begin_batch first)");
+  if (profiling_) return ops();  // every op synchronizes to time itself: nothing to record
+  do_run_ops(tag, ops);
+}
+
 void Backend::add_bias_gelu(const Tensor& x, const Tensor& bias) {
   check_rank("add_bias_gelu", "x", x, 2);
   const DType t = compute_dtype();

@@ -3,8 +3,10 @@
 // text for every backend, then call the private virtual do_* implementation.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -88,6 +90,11 @@ class Backend {
   // ---- ops (activations are compute_dtype(); weights as returned by prepare_weight) ----
   // y[N,M] = x[N,K] · w[M,K]^T (+ bias[M] when bias.data)  — w keeps HF's [out, in] layout.
   void gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y);
+  // The Q, K and V projections of one x: y[i] = x · w[i]^T + bias[i] for i = 0, 1, 2, the same
+  // values as three gemm calls. A backend may run them as one launch where the three weights,
+  // biases and outputs each lie at one stride (BertModel prepares and allocates them so).
+  void gemm_qkv(const Tensor& x, const std::array<Tensor, 3>& w, const std::array<Tensor, 3>& bias,
+                const std::array<Tensor, 3>& y);
   // x[N,I] = gelu_erf(x + bias[I])
   void add_bias_gelu(const Tensor& x, const Tensor& bias);
   // y[N,M] = gelu_erf(x[N,K] · w[M,K]^T + bias[M]): the FFN's first layer; the same values as gemm
@@ -110,6 +117,15 @@ class Backend {
   void pool(const Tensor& hidden, PoolMode mode, const Tensor& out);
   void tanh(const Tensor& x);          // in place
   void l2_normalize(const Tensor& x);  // in place, per row; a zero row stays zero
+
+  // ---- replay ----
+  // Runs `ops`: a fixed sequence of this backend's ops on the current batch. A backend may record
+  // it and, for a later batch with the same sequence lengths and the same `tag`, replay the
+  // recording instead of calling `ops` (CUDA: one graph launch instead of ~150 kernel launches).
+  // The caller promises that the same tag and lengths mean the same calls on the same tensors,
+  // and that `ops` does nothing else (its host code may not run on a replay). While profiling,
+  // `ops` always runs.
+  void run_ops(uint64_t tag, const std::function<void()>& ops);
 
   // ---- profiling (bertc bench --profile) ----
   // While on, every op above synchronizes the device before and after itself and adds its wall
@@ -147,6 +163,9 @@ class Backend {
                                         size_t& arena_offset_bytes) = 0;
   virtual void do_begin_batch(const PackedBatch& batch) = 0;
   virtual void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) = 0;
+  virtual void do_gemm_qkv(const Tensor& x, const std::array<Tensor, 3>& w,
+                           const std::array<Tensor, 3>& bias, const std::array<Tensor, 3>& y) = 0;
+  virtual void do_run_ops(uint64_t tag, const std::function<void()>& ops) = 0;
   virtual void do_add_bias_gelu(const Tensor& x, const Tensor& bias) = 0;
   virtual void do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
                                  const Tensor& y) = 0;
@@ -162,10 +181,20 @@ class Backend {
   virtual void do_l2_normalize(const Tensor& x) = 0;
 };
 
+// The CUDA attention kernels (kernels/cuda/kernels.h): the fp32 SIMT reference kernels, cuBLAS
+// batched GEMMs around one softmax kernel, or the fused flash kernel (f16/bf16, D 32 or 64).
+enum class CudaAttention { kAuto, kSimt, kGemm, kFlash };
+
 struct BackendOptions {
   Device device = Device::kCpu;
   DType dtype = DType::kF32;  // run precision (CUDA: f32|f16|bf16; CPU: f32|bf16)
   bool allow_tf32 = false;    // CUDA f32 only
+  // CUDA only. kAuto: $BERTC_CUDA_ATTENTION (simt | gemm | flash) when set, else simt at f32 and
+  // gemm at f16/bf16. A path that cannot take a shape falls back: flash -> gemm -> simt.
+  CudaAttention cuda_attention = CudaAttention::kAuto;
+  // CUDA only: replay repeated batch shapes as CUDA graphs (run_ops); $BERTC_CUDA_GRAPHS=0 also
+  // turns them off.
+  bool cuda_graphs = true;
   int threads = 0;            // CPU; 0 = all cores
   int64_t max_tokens = 0;     // largest N the workspace must hold (CUDA sizes batch buffers)
   int64_t max_seqs = 0;       // largest B

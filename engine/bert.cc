@@ -49,6 +49,20 @@ std::vector<Expected> expected_tensors(const BertConfig& c) {
   return e;
 }
 
+// expected_tensors in the order BertModel prepares them: per layer the Q, K and V weights, then
+// their three biases (the file's order interleaves them), so that each three sit at one stride
+// in a backend's arena, as gemm_qkv wants. Random weights keep the file's order of draws.
+std::vector<Expected> preparation_order(std::vector<Expected> e) {
+  for (size_t i = 0; i + 5 < e.size(); ++i) {
+    if (!e[i].name.ends_with("attention.self.query.weight")) continue;
+    // query.w, query.b, key.w, key.b, value.w, value.b -> the weights, then the biases
+    std::vector<Expected> qkv = {e[i], e[i + 2], e[i + 4], e[i + 1], e[i + 3], e[i + 5]};
+    std::move(qkv.begin(), qkv.end(), e.begin() + static_cast<std::ptrdiff_t>(i));
+    i += 5;
+  }
+  return e;
+}
+
 // SplitMix64: a tiny deterministic generator for random weights (quality is irrelevant here).
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -198,7 +212,7 @@ BertModel::BertModel(WeightSource weights, std::unique_ptr<Backend> backend, int
                 ", expected f32, f16 or bf16");
     return *t;
   };
-  std::vector<Expected> names = expected_tensors(c);
+  std::vector<Expected> names = preparation_order(expected_tensors(c));
   const Tensor* pw = weights_.find("pooler.dense.weight");
   const Tensor* pb = weights_.find("pooler.dense.bias");
   BERTC_CHECK(!pw == !pb, origin_, ": pooler has only one of pooler.dense.weight and .bias");
@@ -237,7 +251,7 @@ BertModel::BertModel(WeightSource weights, std::unique_ptr<Backend> backend, int
   emb_ln_b_ = prepared[i++];
   layers_.resize(static_cast<size_t>(c.num_hidden_layers));
   for (Layer& l : layers_) {
-    for (Tensor* t : {&l.q_w, &l.q_b, &l.k_w, &l.k_b, &l.v_w, &l.v_b, &l.o_w, &l.o_b, &l.ln1_g,
+    for (Tensor* t : {&l.q_w, &l.k_w, &l.v_w, &l.q_b, &l.k_b, &l.v_b, &l.o_w, &l.o_b, &l.ln1_g,
                       &l.ln1_b, &l.i_w, &l.i_b, &l.f_w, &l.f_b, &l.ln2_g, &l.ln2_b})
       *t = prepared[i++];
   }
@@ -260,6 +274,7 @@ BertModel::BertModel(WeightSource weights, std::unique_ptr<Backend> backend, int
     return t;
   };
   hidden_ = take({N, H}, nh);
+  // q_, k_, v_ one after the other, nh bytes apart: the one stride gemm_qkv can run as one launch.
   q_ = take({N, H}, nh);
   k_ = take({N, H}, nh);
   v_ = take({N, H}, nh);
@@ -322,20 +337,22 @@ Tensor BertModel::encode(const PackedBatch& batch, int64_t layers) {
   Tensor ctx = ctx_.rows(0, N), tmp = tmp_.rows(0, N);
   Tensor inter = inter_.rows(0, N);  // [N,I]
   const Tensor no_bias;
-  be.embed(word_, position_, token_type_, emb_ln_g_, emb_ln_b_, eps, h);
-  for (int64_t li = 0; li < layers; ++li) {
-    const Layer& l = layers_[static_cast<size_t>(li)];
-    be.gemm(h, l.q_w, l.q_b, q);
-    be.gemm(h, l.k_w, l.k_b, k);
-    be.gemm(h, l.v_w, l.v_b, v);
-    be.attention(q, k, v, config_.num_attention_heads, ctx);
-    // The output biases go into the fused bias+residual+LayerNorm, not the GEMM.
-    be.gemm(ctx, l.o_w, no_bias, tmp);
-    be.add_bias_residual_layer_norm(tmp, l.o_b, h, l.ln1_g, l.ln1_b, eps, h);
-    be.gemm_bias_gelu(h, l.i_w, l.i_b, inter);
-    be.gemm(inter, l.f_w, no_bias, tmp);
-    be.add_bias_residual_layer_norm(tmp, l.f_b, h, l.ln2_g, l.ln2_b, eps, h);
-  }
+  // The same ops on the same workspace views for every batch of these lengths: replayable. The
+  // batch was checked above (check_batch), so a replay may skip embed's host-side id checks.
+  be.run_ops(static_cast<uint64_t>(layers), [&] {
+    be.embed(word_, position_, token_type_, emb_ln_g_, emb_ln_b_, eps, h);
+    for (int64_t li = 0; li < layers; ++li) {
+      const Layer& l = layers_[static_cast<size_t>(li)];
+      be.gemm_qkv(h, {l.q_w, l.k_w, l.v_w}, {l.q_b, l.k_b, l.v_b}, {q, k, v});
+      be.attention(q, k, v, config_.num_attention_heads, ctx);
+      // The output biases go into the fused bias+residual+LayerNorm, not the GEMM.
+      be.gemm(ctx, l.o_w, no_bias, tmp);
+      be.add_bias_residual_layer_norm(tmp, l.o_b, h, l.ln1_g, l.ln1_b, eps, h);
+      be.gemm_bias_gelu(h, l.i_w, l.i_b, inter);
+      be.gemm(inter, l.f_w, no_bias, tmp);
+      be.add_bias_residual_layer_norm(tmp, l.f_b, h, l.ln2_g, l.ln2_b, eps, h);
+    }
+  });
   last_layers_ = layers;
   batch_seqs_ = batch.num_seqs();
   return h;

@@ -161,6 +161,12 @@ void CpuBackend::do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, c
   run_gemm(x, w, bias, y, Epilogue::kBias);
 }
 
+// Three gemms, one after the other: the same bits as three gemm calls.
+void CpuBackend::do_gemm_qkv(const Tensor& x, const std::array<Tensor, 3>& w,
+                             const std::array<Tensor, 3>& bias, const std::array<Tensor, 3>& y) {
+  for (int i = 0; i < 3; ++i) run_gemm(x, w[i], bias[i], y[i], Epilogue::kBias);
+}
+
 void CpuBackend::do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
                                    const Tensor& y) {
   run_gemm(x, w, bias, y, Epilogue::kBiasGelu);

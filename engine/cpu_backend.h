@@ -35,6 +35,10 @@ class CpuBackend final : public Backend {
                                 size_t& arena_offset_bytes) override;
   void do_begin_batch(const PackedBatch& batch) override;
   void do_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) override;
+  void do_gemm_qkv(const Tensor& x, const std::array<Tensor, 3>& w,
+                   const std::array<Tensor, 3>& bias, const std::array<Tensor, 3>& y) override;
+  // Nothing to record on the CPU: runs ops.
+  void do_run_ops(uint64_t, const std::function<void()>& ops) override { ops(); }
   void do_add_bias_gelu(const Tensor& x, const Tensor& bias) override;
   void do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tensor& bias,
                          const Tensor& y) override;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -36,38 +37,50 @@ inline std::vector<float> random_values(int64_t n, DType dtype, uint32_t seed, f
   return v;
 }
 
-// Tolerances for an op whose fp32 result is stored once in the run precision: half an ulp of the
-// 16-bit format relative (f16 2^-11, bf16 2^-8), doubled for the fp32 math before it, and the
-// same in absolute terms for results near zero. f32 uses the op's own tolerance.
+// Tolerances in a 16-bit run precision, on top of the op's f32 tolerance `f32`. The reference
+// sees exactly the device's (rounded) inputs, and every op computes in fp32, so what the 16-bit
+// format adds is its roundings: the result's, at most half an ulp of it (unit roundoff u: f16
+// 2^-11, bf16 2^-8; f16 subnormals below 6e-5 round in absolute steps of 2^-25, inside f32.atol),
+// hence rtol + u; and, for an op that rounds an intermediate before combining it (attention's
+// probabilities), u times `scale`, the magnitude of what the rounded intermediate multiplies
+// (attention: max |v|), hence atol + u · scale. Nothing here grows with how far the result is from
+// zero, so outputs near 0 are checked to their own few ulps, not to an absolute 1e-3.
 struct Tolerance {
   double atol;
   double rtol;
 };
-inline Tolerance tolerance_for(DType dtype, Tolerance f32) {
+inline double unit_roundoff(DType dtype) {
   switch (dtype) {
-    case DType::kF16: return {f32.atol + 1e-3, f32.rtol + 1e-3};
-    case DType::kBF16: return {f32.atol + 8e-3, f32.rtol + 8e-3};
-    default: return f32;
+    case DType::kF16: return 0x1p-11;
+    case DType::kBF16: return 0x1p-8;
+    default: return 0.0;
   }
+}
+inline Tolerance tolerance_for(DType dtype, Tolerance f32, double scale = 0.0) {
+  const double u = unit_roundoff(dtype);
+  return {f32.atol + u * scale, f32.rtol + u};
 }
 
 inline std::string dtype_param_name(const ::testing::TestParamInfo<DType>& info) {
   return std::string(dtype_name(info.param));
 }
 
-// Base fixture: backend_ is a CUDA backend in the parameter's precision; without a device every
-// test is skipped at run time.
-class CudaOpTest : public ::testing::TestWithParam<DType> {
+// Helpers for a test on a CUDA backend: make one (skipping without a device), and host <-> device
+// copies through the run precision.
+class CudaOpTestBase : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // Makes backend_ (call from SetUp); GTEST_SKIP()s without a device.
+  void make(DType dtype, CudaAttention attention = CudaAttention::kAuto) {
     if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device";
+    dtype_ = dtype;
     BackendOptions options;
     options.device = Device::kCuda;
-    options.dtype = GetParam();
+    options.dtype = dtype;
+    options.cuda_attention = attention;
     backend_ = make_backend(options);
   }
 
-  DType dtype() const { return GetParam(); }
+  DType dtype() const { return dtype_; }
 
   // A device tensor of `shape` in the run precision holding `values`, converted on the host.
   Tensor to_device(const std::vector<float>& values, Shape shape) {
@@ -85,7 +98,10 @@ class CudaOpTest : public ::testing::TestWithParam<DType> {
     return t;
   }
 
-  Tensor empty_on_device(Shape shape) { return to_device(std::vector<float>(shape.numel()), shape); }
+  // Filled with NaN, so an element the op fails to write cannot pass for a result.
+  Tensor empty_on_device(Shape shape) {
+    return to_device(std::vector<float>(shape.numel(), std::nanf("")), shape);
+  }
 
   std::vector<float> to_host(const Tensor& t) {
     std::vector<float> out(static_cast<size_t>(t.numel()));
@@ -100,8 +116,16 @@ class CudaOpTest : public ::testing::TestWithParam<DType> {
     return out;
   }
 
+  DType dtype_ = DType::kF32;
   std::unique_ptr<Backend> backend_;
   std::vector<Buffer> buffers_;
+};
+
+// backend_ is a CUDA backend in the parameter's precision; without a device every test is
+// skipped at run time.
+class CudaOpTest : public CudaOpTestBase, public ::testing::WithParamInterface<DType> {
+ protected:
+  void SetUp() override { make(GetParam()); }
 };
 
 // Parameterized over the three run precisions.

@@ -17,7 +17,8 @@ void BM_cuda_bias_gelu(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 2 * rows * cols * sizeof(T));
 }
 
-const std::vector<std::vector<int64_t>> kShapes = {{128, 3072}, {2048, 3072}, {16384, 3072}};
+// 1, 32 and 128 sequences of 128 tokens.
+const std::vector<std::vector<int64_t>> kShapes = {{128, 3072}, {4096, 3072}, {16384, 3072}};
 [[maybe_unused]] const bool registered =
     register_if_device("cuda_bias_gelu<f32>", BM_cuda_bias_gelu<float>, kShapes) &&
     register_if_device("cuda_bias_gelu<f16>", BM_cuda_bias_gelu<__half>, kShapes);

@@ -1,6 +1,9 @@
 // Helpers for the CUDA kernel benchmarks (*_cuda_bench.cc, built only with CUDA): device arrays,
-// one stream, CUDA-event timing with an L2 flush, and registration only when a device answers,
-// so bertc_bench runs its CPU cases unchanged on a machine without a GPU.
+// one stream for every copy and launch, CUDA-event timing with an L2 flush, and registration only
+// when a device answers, so bertc_bench runs its CPU cases unchanged on a machine without a GPU.
+// Each CUDA benchmark runs a fixed number of timed iterations (kIterations), so the whole trimmed
+// set fits the GPU machine's few minutes (bench/gpu_check.sh); repetitions come from the command
+// line.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -20,11 +23,26 @@ namespace bertc::bench {
 // kernel is timed reading from HBM as in a real forward pass, not from a warm L2.
 constexpr size_t kL2FlushBytes = size_t{96} << 20;
 
+// Timed iterations per CUDA benchmark: with the flush, a few milliseconds for most kernels.
+constexpr int kIterations = 50;
+
+inline cudaStream_t bench_stream() {
+  static cudaStream_t stream = [] {
+    cudaStream_t s;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    return s;
+  }();
+  return stream;
+}
+
+// Zeroed on bench_stream(), where every kernel runs: the legacy default stream (cudaMemset,
+// cudaMemcpy) is not ordered with a non-blocking stream.
 class DeviceArray {
  public:
   explicit DeviceArray(size_t nbytes) : nbytes_(nbytes) {
     CUDA_CHECK(cudaMalloc(&data_, nbytes));
-    CUDA_CHECK(cudaMemset(data_, 0, nbytes));
+    CUDA_CHECK(cudaMemsetAsync(data_, 0, nbytes, bench_stream()));
+    CUDA_CHECK(cudaStreamSynchronize(bench_stream()));
   }
   DeviceArray(const DeviceArray&) = delete;
   DeviceArray& operator=(const DeviceArray&) = delete;
@@ -38,13 +56,10 @@ class DeviceArray {
   size_t nbytes_ = 0;
 };
 
-inline cudaStream_t bench_stream() {
-  static cudaStream_t stream = [] {
-    cudaStream_t s;
-    CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-    return s;
-  }();
-  return stream;
+// Host bytes into a device array, on bench_stream(), finished on return.
+inline void copy_to_device(const DeviceArray& a, const void* host, size_t nbytes) {
+  CUDA_CHECK(cudaMemcpyAsync(a.as<void>(), host, nbytes, cudaMemcpyHostToDevice, bench_stream()));
+  CUDA_CHECK(cudaStreamSynchronize(bench_stream()));
 }
 
 // Fills a device array of T with small values (zeros would make GELU, exp and the like cheaper
@@ -57,7 +72,7 @@ void fill_random(const DeviceArray& a, unsigned seed) {
     x = x * 1664525u + 1013904223u;
     v = static_cast<T>(static_cast<float>(x >> 9) / static_cast<float>(1u << 23) - 0.5f);
   }
-  CUDA_CHECK(cudaMemcpy(a.as<void>(), host.data(), a.nbytes(), cudaMemcpyHostToDevice));
+  copy_to_device(a, host.data(), a.nbytes());
 }
 
 // One flush buffer for the whole binary (a static inside the template below would be one per
@@ -98,7 +113,7 @@ inline bool register_if_device(const char* name, void (*fn)(benchmark::State&),
   if (cuda_device_count() == 0) return false;
   auto* b = benchmark::RegisterBenchmark(name, fn);
   for (const auto& a : args) b->Args(a);
-  b->UseManualTime()->Unit(benchmark::kMicrosecond);
+  b->UseManualTime()->Iterations(kIterations)->Unit(benchmark::kMicrosecond);
   return true;
 }
 

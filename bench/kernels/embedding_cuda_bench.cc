@@ -18,9 +18,9 @@ void BM_cuda_embedding(benchmark::State& state) {
     pos[i] = static_cast<int32_t>(i % 128);
   }
   DeviceArray d_ids(n * 4), d_types(n * 4), d_pos(n * 4);
-  CUDA_CHECK(cudaMemcpy(d_ids.as<void>(), ids.data(), n * 4, cudaMemcpyHostToDevice));
-  CUDA_CHECK(cudaMemcpy(d_types.as<void>(), types.data(), n * 4, cudaMemcpyHostToDevice));
-  CUDA_CHECK(cudaMemcpy(d_pos.as<void>(), pos.data(), n * 4, cudaMemcpyHostToDevice));
+  copy_to_device(d_ids, ids.data(), n * 4);
+  copy_to_device(d_types, types.data(), n * 4);
+  copy_to_device(d_pos, pos.data(), n * 4);
   time_on_device(state, [&](cudaStream_t stream) {
     cuda::embedding<T>(d_ids.as<int32_t>(), d_types.as<int32_t>(), d_pos.as<int32_t>(), n,
                        word.as<T>(), position.as<T>(), token_type.as<T>(), gamma.as<T>(),
@@ -29,9 +29,11 @@ void BM_cuda_embedding(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 4 * n * hidden * sizeof(T));
 }
 
-const std::vector<std::vector<int64_t>> kShapes = {{128}, {2048}, {16384}};
-[[maybe_unused]] const bool registered = register_if_device("cuda_embedding<f32>", BM_cuda_embedding<float>, kShapes) &&
-                        register_if_device("cuda_embedding<f16>", BM_cuda_embedding<__half>, kShapes);
+// 1 x 128 and 32 x 128 tokens.
+const std::vector<std::vector<int64_t>> kShapes = {{128}, {4096}};
+[[maybe_unused]] const bool registered =
+    register_if_device("cuda_embedding<f32>", BM_cuda_embedding<float>, kShapes) &&
+    register_if_device("cuda_embedding<f16>", BM_cuda_embedding<__half>, kShapes);
 
 }  // namespace
 }  // namespace bertc::bench

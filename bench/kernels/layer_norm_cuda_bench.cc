@@ -1,5 +1,5 @@
-// bertc::cuda::bias_residual_layer_norm at H=768 (the register fast path) and H=769 (the
-// general shared-memory path), f32 and f16. Args: N, H. Reports bytes/s (x, residual in; y out).
+// bertc::cuda::bias_residual_layer_norm at H=768 and 384 (the warp path) and H=769 (the general
+// shared-memory path), f32 and f16. Args: N, H. Reports bytes/s (x, residual in; y out).
 #include "cuda_bench_util.h"
 
 namespace bertc::bench {
@@ -18,8 +18,8 @@ void BM_cuda_bias_residual_layer_norm(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 3 * rows * cols * sizeof(T));
 }
 
-const std::vector<std::vector<int64_t>> kShapes = {{128, 768}, {2048, 768}, {16384, 768},
-                                                   {2048, 769}, {16384, 769}};
+const std::vector<std::vector<int64_t>> kShapes = {{128, 768}, {4096, 768}, {16384, 768},
+                                                   {4096, 384}, {4096, 769}};
 [[maybe_unused]] const bool registered =
     register_if_device("cuda_bias_residual_layer_norm<f32>",
                        BM_cuda_bias_residual_layer_norm<float>, kShapes) &&

@@ -13,7 +13,7 @@ void BM_cuda_pool_mean(benchmark::State& state) {
   std::vector<int32_t> cu(b + 1);
   for (int64_t i = 0; i <= b; ++i) cu[i] = static_cast<int32_t>(i * t);
   DeviceArray cu_seqlens(cu.size() * sizeof(int32_t));
-  CUDA_CHECK(cudaMemcpy(cu_seqlens.as<void>(), cu.data(), cu_seqlens.nbytes(), cudaMemcpyHostToDevice));
+  copy_to_device(cu_seqlens, cu.data(), cu_seqlens.nbytes());
   time_on_device(state, [&](cudaStream_t stream) {
     cuda::pool<T>(hidden.as<T>(), cu_seqlens.as<int32_t>(), b, h, PoolMode::kMean, out.as<T>(),
                   stream);

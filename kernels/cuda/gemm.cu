@@ -1,5 +1,7 @@
-// y = x · w^T (+ bias) through cublasGemmEx with fp32 accumulation; checked against
-// bertc::ref::gemm in tests/kernels/gemm_cuda_test.cc.
+// y = x · w^T (+ bias) through cublasGemmEx with fp32 accumulation: the reference GEMM path, used
+// where cuBLASLt (gemm_lt.cu) has no algorithm; checked against bertc::ref::gemm in
+// tests/kernels/gemm_cuda_test.cc.
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/cuda/check.h"
@@ -9,18 +11,18 @@
 namespace bertc::cuda {
 namespace {
 
-template <typename T> constexpr cudaDataType_t kCudaType = CUDA_R_32F;
-template <> constexpr cudaDataType_t kCudaType<__half> = CUDA_R_16F;
-template <> constexpr cudaDataType_t kCudaType<__nv_bfloat16> = CUDA_R_16BF;
+constexpr int kBiasThreads = 256;
 
-// y[n, cols] = bias broadcast over the rows: the GEMM then adds x · w^T with beta = 1, so the
-// bias joins the fp32 accumulator and a 16-bit y is rounded once, not twice.
+// y[rows, cols] = bias broadcast over the rows: the GEMM then adds x · w^T with beta = 1, so the
+// bias joins the fp32 accumulator and a 16-bit y is rounded once, not twice. Grid (column
+// blocks, row blocks): no thread divides to find its column.
 template <typename T>
-__global__ void broadcast_bias_kernel(T* __restrict__ y, const T* __restrict__ bias, int64_t n,
-                                      int64_t cols) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
-       i += int64_t{gridDim.x} * blockDim.x)
-    y[i] = bias[i % cols];
+__global__ void __launch_bounds__(kBiasThreads)
+    broadcast_bias_kernel(T* __restrict__ y, const T* __restrict__ bias, int64_t rows, int cols) {
+  const int c = blockIdx.x * kBiasThreads + threadIdx.x;
+  if (c >= cols) return;
+  const T b = bias[c];
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) y[r * cols + c] = b;
 }
 
 }  // namespace
@@ -36,9 +38,9 @@ void gemm(const T* x, const T* w, const T* bias, T* y, int64_t n, int64_t m, int
   const cublasComputeType_t compute =
       std::is_same_v<T, float> && allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   if (bias) {
-    constexpr int kThreads = 256;
-    broadcast_bias_kernel<T>
-        <<<elementwise_blocks(n * m, kThreads), kThreads, 0, stream>>>(y, bias, n * m, m);
+    const dim3 grid(static_cast<unsigned>((m + kBiasThreads - 1) / kBiasThreads),
+                    static_cast<unsigned>(std::min<int64_t>(n, 65535)));
+    broadcast_bias_kernel<T><<<grid, kBiasThreads, 0, stream>>>(y, bias, n, static_cast<int>(m));
     BERTC_CUDA_LAUNCH_CHECK(stream, "broadcast_bias_kernel");
   }
   if (k == 0) {  // y = bias (just broadcast) or 0; cuBLAS is not asked about empty operands

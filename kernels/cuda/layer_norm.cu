@@ -1,7 +1,9 @@
-// bias + residual + LayerNorm, one block per row, fp32 statistics (two-pass); checked against
+// bias + residual + LayerNorm, fp32 statistics (two-pass); checked against
 // bertc::ref::bias_residual_layer_norm and the unfused references in
-// tests/kernels/layer_norm_cuda_test.cc. Hidden 768 (BERT-base) keeps its row in registers; other
-// widths use the shared-memory path.
+// tests/kernels/layer_norm_cuda_test.cc. Rows of whole 16-byte vectors up to 2048 halves / 1024
+// floats (BERT's 384, 768, 1024) take the warp path: one warp per row, the row in registers,
+// 16-byte loads, no barrier. Other widths take the general path: one block per row in shared
+// memory.
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
@@ -9,35 +11,39 @@
 namespace bertc::cuda {
 namespace {
 
-// Fast path: kCols / kThreads values per thread stay in registers between the passes.
-template <typename T, int kCols, int kThreads>
-__global__ void __launch_bounds__(kThreads)
-    bias_residual_layer_norm_fixed(const T* __restrict__ x, const T* __restrict__ bias,
-                                   const T* residual, const T* __restrict__ gamma,
-                                   const T* __restrict__ beta, float eps, T* y) {
-  static_assert(kCols % kThreads == 0, "each thread holds the same number of columns");
-  constexpr int kPerThread = kCols / kThreads;
-  __shared__ float scratch[32];
-  const int64_t base = blockIdx.x * int64_t{kCols};
-  float v[kPerThread];
-  float sum = 0.0f;
+constexpr int kWarpsPerBlock = 4;
+
+// y may alias residual: each lane reads its own vectors of residual before writing them to y,
+// and no other lane touches them.
+template <typename T, int kVecs>
+__global__ void __launch_bounds__(kWarpsPerBlock * 32)
+    bias_residual_layer_norm_warp(const T* __restrict__ x, const T* __restrict__ bias,
+                                  const T* residual, const T* __restrict__ gamma,
+                                  const T* __restrict__ beta, float eps, T* y, int64_t rows,
+                                  int cols) {
+  constexpr int kSize = Vec16<T>::kSize;
+  const int64_t row = int64_t{blockIdx.x} * kWarpsPerBlock + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  const int lane = threadIdx.x & 31;
+  const int vecs = cols / kSize;
+  const int64_t base = row * cols;
+  float v[kVecs][kSize];
 #pragma unroll
-  for (int i = 0; i < kPerThread; ++i) {
-    const int c = threadIdx.x + i * kThreads;  // consecutive threads, consecutive columns
-    v[i] = to_float(x[base + c]) + to_float(bias[c]) + to_float(residual[base + c]);
-    sum += v[i];
+  for (int i = 0; i < kVecs; ++i) {
+    const int c = (lane + 32 * i) * kSize;
+    if (lane + 32 * i < vecs) {
+      float xb[kSize], b[kSize], r[kSize];
+      load_vec(x + base + c, xb);
+      load_vec(bias + c, b);
+      load_vec(residual + base + c, r);
+#pragma unroll
+      for (int j = 0; j < kSize; ++j) v[i][j] = xb[j] + b[j] + r[j];
+    } else {
+#pragma unroll
+      for (int j = 0; j < kSize; ++j) v[i][j] = 0.0f;
+    }
   }
-  const float mean = block_sum(sum, scratch) / kCols;
-  float sq = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kPerThread; ++i) sq += (v[i] - mean) * (v[i] - mean);
-  const float rstd = rsqrtf(block_sum(sq, scratch) / kCols + eps);
-  // y may alias residual: this thread read its own columns above, and no other thread reads them.
-#pragma unroll
-  for (int i = 0; i < kPerThread; ++i) {
-    const int c = threadIdx.x + i * kThreads;
-    y[base + c] = from_float<T>((v[i] - mean) * rstd * to_float(gamma[c]) + to_float(beta[c]));
-  }
+  warp_layer_norm_row<T, kVecs>(v, vecs, cols, gamma, beta, eps, y + base);
 }
 
 template <typename T>
@@ -47,7 +53,7 @@ __global__ void bias_residual_layer_norm_general(const T* __restrict__ x,
                                                  const T* __restrict__ beta, float eps, T* y,
                                                  int64_t cols) {
   extern __shared__ float row[];  // [cols]
-  __shared__ float scratch[32];
+  __shared__ float scratch[kBlockScratchFloats];
   const int64_t base = blockIdx.x * cols;
   for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
     row[c] = to_float(x[base + c]) + to_float(bias[c]) + to_float(residual[base + c]);
@@ -63,19 +69,25 @@ void bias_residual_layer_norm(const T* x, const T* bias, const T* residual, cons
                               const T* beta, float eps, T* y, int64_t rows, int64_t cols,
                               cudaStream_t stream) {
   if (rows == 0 || cols == 0) return;
-  BERTC_CHECK(rows <= 0x7fffffff, "bias_residual_layer_norm: ", rows,
-              " rows exceed the CUDA grid");
-  const auto grid = static_cast<unsigned>(rows);
-  if (cols == 768) {
-    bias_residual_layer_norm_fixed<T, 768, 256>
-        <<<grid, 256, 0, stream>>>(x, bias, residual, gamma, beta, eps, y);
-    BERTC_CUDA_LAUNCH_CHECK(stream, "bias_residual_layer_norm_fixed<768>");
+  constexpr int kSize = Vec16<T>::kSize;
+  const bool vectors = cols % kSize == 0 && aligned16(x) && aligned16(bias) &&
+                       aligned16(residual) && aligned16(gamma) && aligned16(beta) && aligned16(y);
+  if (vectors && rows <= int64_t{0x7fffffff} * kWarpsPerBlock &&
+      dispatch_warp_row(cols / kSize, [&]<int kVecs>() {
+        const auto grid = static_cast<unsigned>((rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
+        bias_residual_layer_norm_warp<T, kVecs><<<grid, kWarpsPerBlock * 32, 0, stream>>>(
+            x, bias, residual, gamma, beta, eps, y, rows, static_cast<int>(cols));
+        BERTC_CUDA_LAUNCH_CHECK(stream, "bias_residual_layer_norm_warp");
+      })) {
     return;
   }
+  BERTC_CHECK(rows <= 0x7fffffff, "bias_residual_layer_norm: ", rows,
+              " rows exceed the CUDA grid");
   BERTC_CHECK(cols <= kLayerNormMaxCols, "bias_residual_layer_norm: hidden size ", cols,
               " exceeds the CUDA kernel's limit of ", kLayerNormMaxCols);
   const int threads = cols >= 256 ? 256 : 32 * static_cast<int>((cols + 31) / 32);
-  bias_residual_layer_norm_general<T><<<grid, threads, cols * sizeof(float), stream>>>(
+  bias_residual_layer_norm_general<T><<<static_cast<unsigned>(rows), threads,
+                                        cols * sizeof(float), stream>>>(
       x, bias, residual, gamma, beta, eps, y, cols);
   BERTC_CUDA_LAUNCH_CHECK(stream, "bias_residual_layer_norm_general");
 }

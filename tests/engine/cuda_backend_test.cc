@@ -107,6 +107,29 @@ TEST_P(CudaBackendTest, BatchLargerThanWorkspaceGrows) {
   expect_close(to_host(out), want, tol.atol, tol.rtol);
 }
 
+// begin_batch copies from pinned memory, truly asynchronously: a second batch staged before the
+// first one's ops have run must not change what those ops read.
+TEST_P(CudaBackendTest, BatchesStagedBackToBack) {
+  PackedBatch first, second;
+  for (int32_t len : {3, 50, 7}) first.add(std::vector<int32_t>(len, 1), {});
+  for (int32_t len : {9, 1}) second.add(std::vector<int32_t>(len, 2), {});
+  const int64_t h = 24;
+  const auto hidden = random_values(first.num_tokens() * h, dtype(), 85);
+  const Tensor dhidden = to_device(hidden, {first.num_tokens(), h});
+  std::vector<float> want1(first.num_seqs() * h), want2(second.num_seqs() * h);
+  ref::pool(hidden.data(), first.cu_seqlens.data(), first.num_seqs(), h, PoolMode::kMean, want1.data());
+  ref::pool(hidden.data(), second.cu_seqlens.data(), second.num_seqs(), h, PoolMode::kMean, want2.data());
+  const Tensor out1 = empty_on_device({first.num_seqs(), h});
+  const Tensor out2 = empty_on_device({second.num_seqs(), h});
+  backend_->begin_batch(first);
+  backend_->pool(dhidden, PoolMode::kMean, out1);
+  backend_->begin_batch(second);
+  backend_->pool(dhidden.rows(0, second.num_tokens()), PoolMode::kMean, out2);
+  const Tolerance tol = tolerance_for(dtype(), {1e-6, 1e-6});
+  expect_close(to_host(out1), want1, tol.atol, tol.rtol);
+  expect_close(to_host(out2), want2, tol.atol, tol.rtol);
+}
+
 // Activations must be in the run precision: the base class rejects anything else, with the
 // same words as on the CPU.
 TEST_P(CudaBackendTest, RejectsWrongDtype) {

@@ -1,7 +1,11 @@
 // CUDA bias + residual + LayerNorm against bertc::ref, through the Backend, in every run
-// precision: the hidden-768 fast path and the general path (odd widths), y aliasing residual,
-// and the fused kernel against the unfused references; skipped without a device.
+// precision: the warp path (whole 16-byte vectors up to 2048 halves / 1024 floats: MiniLM's 384,
+// BERT's 768 and 1024, a row that fills only some lanes) and the general path (odd widths, up to
+// its shared-memory limit, and the clear error past it), y aliasing residual, and the fused kernel
+// against the unfused references; skipped without a device.
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "cuda_test_util.h"
 #include "kernels/layer_norm.h"
@@ -37,14 +41,37 @@ class LayerNormCudaTest : public CudaOpTest {
   }
 };
 
-TEST_P(LayerNormCudaTest, FastPathHidden768) {
+TEST_P(LayerNormCudaTest, WarpPath) {
   for (int64_t rows : {1, 7, 128}) check(rows, 768, false);
   check(37, 768, true);
+  for (int64_t cols : {8, 384, 1024, 1032}) check(9, cols, false);  // 1032: 4 vectors per lane + 1
+  check(5, 384, true);
 }
 
 TEST_P(LayerNormCudaTest, GeneralPathOddWidths) {
-  for (int64_t cols : {1, 37, 769, 1024}) check(7, cols, false);
+  for (int64_t cols : {1, 37, 769, 4100}) check(7, cols, false);
   check(5, 769, true);
+}
+
+// The general path keeps a row of floats in shared memory beside its 128-byte static scratch:
+// 12256 columns fit in the 48 KiB a block gets without opting in (12256 + 32 floats), 12257 do
+// not, and must be refused with a message rather than fail to launch.
+TEST_P(LayerNormCudaTest, GeneralPathWidthLimit) {
+  check(2, 12256, false);
+  const int64_t cols = 12257;
+  const auto x = random_values(cols, dtype(), 57);
+  const Tensor dx = to_device(x, {1, cols});
+  const Tensor dv = to_device(std::vector<float>(cols, 1.0f), {cols});
+  try {
+    backend_->add_bias_residual_layer_norm(dx, dv, to_device(x, {1, cols}), dv, dv, kEps,
+                                           empty_on_device({1, cols}));
+    backend_->synchronize();
+    FAIL() << "a row of 12257 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the CUDA kernel's limit of 12256"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // The fused kernel equals x + bias + residual added by hand, then the plain reference LayerNorm.
