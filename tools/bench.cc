@@ -1,13 +1,16 @@
 // bertc bench: the whole model (embeddings, every layer, pooler) on random token ids per
-// batch x seq shape: median latency, sequences/s, tokens/s, GFLOP/s (2·m·n·k over every matmul,
-// attention included), % of the machine's measured fp32 FMA peak and peak RSS. Weights from a
-// .bertc file or random in memory. --peer ort runs ONNX Runtime (../shared/peers/ort_bert.sh) on
-// the same shapes in the same run, just before bertc, and adds its median and the ratio.
+// batch x seq shape (or batch x lo-hi: lengths uniform in lo..hi, a ragged batch): median
+// latency, sequences/s, tokens/s, GFLOP/s (2·m·n·k over every matmul, attention included), % of
+// the machine's measured fp32 FMA peak and peak RSS. Weights from a .bertc file or random in
+// memory. --peer ort runs ONNX Runtime (../shared/peers/ort_bert.sh) on the same shapes in the
+// same run, just before bertc, and adds its median and the ratio. --check compares each batch's
+// mean-pooled vectors with each sequence run alone.
 #include <omp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -28,18 +31,28 @@
 namespace bertc {
 namespace {
 
+// batch x seq, or batch x seq_min-seq (lengths uniform in seq_min..seq: a ragged batch).
 struct BenchShape {
-  int64_t batch = 0, seq = 0;
+  int64_t batch = 0, seq = 0, seq_min = 0;
+  std::string name() const {
+    return seq_min ? str_cat(batch, "x", seq_min, "-", seq) : str_cat(batch, "x", seq);
+  }
 };
 
 std::vector<BenchShape> parse_shapes(const std::string& spec) {
   std::vector<BenchShape> out;
   for (const std::string& word : split_list(spec)) {
-    char x = 0, extra = 0;
-    long long b = 0, t = 0;
-    if (std::sscanf(word.c_str(), "%lld%c%lld%c", &b, &x, &t, &extra) != 3 || x != 'x' || b < 1 || t < 1)
-      throw UsageError(str_cat("--shapes: '", word, "' is not BATCHxSEQ (e.g. 32x128)"));
-    out.push_back({b, t});
+    char x = 0, dash = 0, extra = 0;
+    long long b = 0, t = 0, hi = 0;
+    const int got = std::sscanf(word.c_str(), "%lld%c%lld%c%lld%c", &b, &x, &t, &dash, &hi, &extra);
+    if (got == 3 && x == 'x' && b >= 1 && t >= 1) {
+      out.push_back({b, t, 0});
+    } else if (got == 5 && x == 'x' && dash == '-' && b >= 1 && t >= 1 && hi >= t) {
+      out.push_back({b, hi, t});
+    } else {
+      throw UsageError(str_cat("--shapes: '", word,
+                               "' is not BATCHxSEQ or BATCHxMIN-MAX (e.g. 32x128, 32x16-128)"));
+    }
   }
   return out;
 }
@@ -102,6 +115,36 @@ void print_profile(BertModel& model, const PackedBatch& batch, double median_ms)
                 100.0 * t.seconds / total, static_cast<long long>(t.calls));
 }
 
+// The batch's mean-pooled vectors against each sequence encoded alone: one "#" line with the
+// worst cosine and max abs difference; false when a cosine is below min_cosine.
+bool check_alone(BertModel& model, const PackedBatch& batch, double min_cosine,
+                 const std::string& name) {
+  const int64_t h = model.config().hidden_size;
+  std::vector<float> together, alone;
+  model.to_host(model.pool(model.encode(batch, model.num_layers()), PoolMode::kMean, false), together);
+  double worst_cos = 1.0, max_abs = 0.0;
+  for (int64_t b = 0; b < batch.num_seqs(); ++b) {
+    PackedBatch one;
+    const auto first = batch.input_ids.begin() + batch.cu_seqlens[b];
+    one.add(std::vector<int32_t>(first, batch.input_ids.begin() + batch.cu_seqlens[b + 1]), {});
+    model.to_host(model.pool(model.encode(one, model.num_layers()), PoolMode::kMean, false), alone);
+    double dot = 0, na = 0, nb = 0;
+    for (int64_t c = 0; c < h; ++c) {
+      const double x = together[b * h + c], y = alone[c];
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+      max_abs = std::max(max_abs, std::fabs(x - y));
+    }
+    worst_cos = std::min(worst_cos, na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0));
+  }
+  const bool ok = worst_cos >= min_cosine;
+  std::printf("#   check %s: batch vs alone over %lld sequences: min cosine %.7f (bound %.3f), "
+              "max abs %.3g: %s\n", name.c_str(), static_cast<long long>(batch.num_seqs()),
+              worst_cos, min_cosine, max_abs, ok ? "ok" : "FAILED");
+  return ok;
+}
+
 }  // namespace
 
 int run_bench(const Args& args) {
@@ -109,7 +152,7 @@ int run_bench(const Args& args) {
   std::string model_path, random, shapes_spec = "1x8,1x128,8x128,32x128,1x512", format = "table";
   std::string peer = "none", peer_dir = "../shared/peers";
   int reps = 10;
-  bool profile = false;
+  bool profile = false, check = false;
   DeviceChoice device;
   app.add_option("-m,--model", model_path, "a .bertc model")->group("Model");
   app.add_option("--random", random, "random weights in memory: bert-base | tiny")
@@ -119,6 +162,10 @@ int run_bench(const Args& args) {
       ->group("Run")->capture_default_str();
   app.add_flag("--profile", profile,
                "after each shape, one more run timing every op (gemm per shape, attention, ...)")
+      ->group("Run");
+  app.add_flag("--check", check,
+               "after each shape, compare the batch's mean-pooled vectors with each sequence run "
+               "alone (exit 1 when a cosine is below 0.999, 0.99 in bf16)")
       ->group("Run");
   app.add_option("--peer", peer, "none | ort: also run ONNX Runtime on the same shapes, first")
       ->group("Run")->capture_default_str()->check(CLI::IsMember({"none", "ort"}));
@@ -132,6 +179,8 @@ int run_bench(const Args& args) {
     throw UsageError("give exactly one of -m MODEL.bertc or --random bert-base|tiny");
   if (reps < 1) throw UsageError("--reps must be >= 1");
   const std::vector<BenchShape> shapes = parse_shapes(shapes_spec);
+  if (peer == "ort" && std::any_of(shapes.begin(), shapes.end(), [](const BenchShape& s) { return s.seq_min > 0; }))
+    throw UsageError("--peer ort runs BATCHxSEQ shapes only, not ragged BATCHxMIN-MAX ones");
 
   BackendOptions bo = device.backend_options();
   const int threads = device.threads;
@@ -162,13 +211,19 @@ int run_bench(const Args& args) {
                 model.backend().name(), dtype.c_str(), peak);
   }
   uint64_t state = 7;
+  int checks_failed = 0;
   for (const BenchShape& s : shapes) {
     if (s.seq > c.max_position_embeddings)
       throw UsageError(str_cat("--shapes: seq ", s.seq, " exceeds max_position_embeddings ",
                                c.max_position_embeddings));
     PackedBatch batch;
     for (int64_t b = 0; b < s.batch; ++b) {
-      std::vector<int32_t> ids(static_cast<size_t>(s.seq));
+      int64_t len = s.seq;
+      if (s.seq_min) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        len = s.seq_min + static_cast<int64_t>((state >> 33) % static_cast<uint64_t>(s.seq - s.seq_min + 1));
+      }
+      std::vector<int32_t> ids(static_cast<size_t>(len));
       for (int32_t& id : ids) {
         state = state * 6364136223846793005ull + 1442695040888963407ull;  // LCG: any ids will do
         id = static_cast<int32_t>((state >> 33) % static_cast<uint64_t>(c.vocab_size));
@@ -187,28 +242,33 @@ int run_bench(const Args& args) {
     std::sort(ms.begin(), ms.end());
     const double median = ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
     const double seq_s = static_cast<double>(s.batch) * 1e3 / median;
-    const double tok_s = seq_s * static_cast<double>(s.seq);
+    const double tok_s = static_cast<double>(batch.num_tokens()) * 1e3 / median;
     const double gflops = model.flops(batch) / (median * 1e-3) / 1e9;
     const double pct = peak > 0 ? 100.0 * gflops / peak : 0.0;
     const auto ort_it = ort.find({s.batch, s.seq});
     const double ort_ms = ort_it == ort.end() ? 0.0 : ort_it->second;
     if (format == "table") {
-      std::printf("%-10s %12.2f %10.1f %12.0f %10.1f %7.1f %12.0f", str_cat(s.batch, "x", s.seq).c_str(),
+      std::printf("%-10s %12.2f %10.1f %12.0f %10.1f %7.1f %12.0f", s.name().c_str(),
                   median, seq_s, tok_s, gflops, pct, peak_rss_mb());
       if (!ort.empty()) std::printf(" %10.2f %7.2fx", ort_ms, ort_ms / median);
       std::printf("\n");
     } else {
-      std::printf("{\"batch\": %lld, \"seq\": %lld, \"dtype\": \"%s\", \"median_ms\": %.4f, "
+      std::printf("{\"shape\": \"%s\", \"batch\": %lld, \"seq\": %lld, \"tokens\": %lld, "
+                  "\"dtype\": \"%s\", \"device\": \"%s\", \"median_ms\": %.4f, "
                   "\"seq_per_s\": %.3f, \"tok_per_s\": %.1f, \"gflops\": %.3f, "
                   "\"pct_fma_peak\": %.2f, \"peak_rss_mb\": %.1f",
-                  static_cast<long long>(s.batch), static_cast<long long>(s.seq), dtype.c_str(),
+                  s.name().c_str(), static_cast<long long>(s.batch), static_cast<long long>(s.seq),
+                  static_cast<long long>(batch.num_tokens()), dtype.c_str(), model.backend().name(),
                   median, seq_s, tok_s, gflops, pct, peak_rss_mb());
       if (ort_ms > 0) std::printf(", \"ort_median_ms\": %.4f, \"speedup_vs_ort\": %.4f", ort_ms, ort_ms / median);
       std::printf("}\n");
     }
     if (profile) print_profile(model, batch, median);
+    if (check) checks_failed += !check_alone(model, batch, dtype == "bf16" ? 0.99 : 0.999, s.name());
     std::fflush(stdout);
   }
+  BERTC_CHECK(checks_failed == 0, "bench --check: ", checks_failed,
+              " shape(s) gave a sequence another embedding in the batch than alone");
   return 0;
 }
 

@@ -230,5 +230,29 @@ TEST(BenchCli, PeerRatioProfileAndBf16) {
   EXPECT_NE(r.err.find("ort_bert.sh: not found"), std::string::npos) << r.err;
 }
 
+// A ragged shape (BATCHxMIN-MAX: lengths uniform in MIN..MAX) and --check, which encodes each
+// sequence alone and compares mean-pooled vectors with the batch's, printing one "#" line per
+// shape (on the CPU a sequence gives the same bits alone: cosine 1).
+TEST(BenchCli, RaggedShapesAndCheck) {
+  auto r = run_bertc("bench --random tiny --shapes 3x2-9,2x5 --reps 1 --threads 1 --format jsonl --check");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> data, checks;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) (line[0] == '#' ? checks : data).push_back(line);
+  ASSERT_EQ(data.size(), 2u) << r.out;
+  const auto ragged = nlohmann::json::parse(data[0]);
+  EXPECT_EQ(ragged["shape"], "3x2-9");
+  EXPECT_EQ(ragged["batch"], 3);
+  EXPECT_GE(ragged["tokens"].get<int>(), 6);
+  EXPECT_LE(ragged["tokens"].get<int>(), 27);
+  EXPECT_EQ(nlohmann::json::parse(data[1])["tokens"], 10);
+  ASSERT_EQ(checks.size(), 2u) << r.out;
+  EXPECT_NE(checks[0].find("check 3x2-9: batch vs alone over 3 sequences: min cosine 1.0000000"),
+            std::string::npos) << checks[0];
+  EXPECT_NE(checks[1].find(": ok"), std::string::npos) << checks[1];
+  for (const char* bad : {"3x9-2", "3x2-", "3x-9", "0x2-9"})
+    EXPECT_EQ(run_bertc(std::string("bench --random tiny --shapes ") + bad).exit_code, 2) << bad;
+}
+
 }  // namespace
 }  // namespace bertc
