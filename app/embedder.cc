@@ -49,6 +49,8 @@ PoolMode pool_mode_from_config(const PoolingConfig& pooling, const std::string& 
 std::vector<PoolChoice> parse_pool_choices(const std::string& spec, bool normalize,
                                            const ModelFile& model) {
   std::vector<PoolChoice> out;
+  if (spec.find_first_not_of(", ") == std::string::npos)
+    throw UsageError("--pool: no mode given (pooled, mean, cls, max or auto, comma-separated)");
   for (const std::string& word : split_list(spec)) {
     PoolChoice c;
     c.normalize = normalize;
@@ -60,6 +62,9 @@ std::vector<PoolChoice> parse_pool_choices(const std::string& spec, bool normali
         c.mode = PoolMode::kMean;
       }
     } else if (word == "pooled") {
+      if (!model.find("pooler.dense.weight"))
+        throw UsageError(str_cat("--pool pooled: ", model.path(),
+                                 " has no pooler weights (use mean, cls, max or auto)"));
       c.mode = PoolMode::kPooled;
     } else if (word == "mean") {
       c.mode = PoolMode::kMean;
@@ -80,6 +85,15 @@ std::vector<PoolChoice> parse_pool_choices(const std::string& spec, bool normali
   return out;
 }
 
+int64_t default_max_length(const ModelFile& model) {
+  const int64_t positions = model.bert_config().max_position_embeddings;
+  if (const auto& p = model.pooling_config(); p && p->max_seq_length > 0)
+    return std::min(p->max_seq_length, positions);
+  // Hugging Face writes a huge model_max_length when a model sets none; the positions bound it.
+  const int64_t tokenizer_max = model.tokenizer_config().model_max_length;
+  return tokenizer_max > 0 ? std::min(tokenizer_max, positions) : positions;
+}
+
 Embedder::Embedder(std::shared_ptr<const ModelFile> model, const BackendOptions& backend,
                    int64_t max_tokens)
     : file_(std::move(model)) {
@@ -93,12 +107,6 @@ Embedder::Embedder(std::shared_ptr<const ModelFile> model, const BackendOptions&
 
 Embedder::~Embedder() = default;
 
-int64_t Embedder::default_max_length() const {
-  const int64_t positions = model_->config().max_position_embeddings;
-  if (const auto& p = file_->pooling_config(); p && p->max_seq_length > 0)
-    return std::min(p->max_seq_length, positions);
-  return std::min(file_->tokenizer_config().model_max_length, positions);
-}
 
 EmbedResult Embedder::embed(const std::vector<EmbedInput>& inputs, const EmbedOptions& options) {
   BERTC_CHECK(!inputs.empty(), "no input texts");

@@ -41,9 +41,13 @@ struct PoolChoice {
 
 // Parses "--pool" words separated by commas (pooled|mean|cls|max|auto). `auto` uses the model's
 // sentence-transformers pooling config (mode + normalize) and otherwise means mean.
-// `normalize` (--normalize) forces L2 normalisation on every choice. Throws UsageError.
+// `normalize` (--normalize) forces L2 normalisation on every choice. Throws UsageError for an
+// empty list, an unknown word, and `pooled` on a model without pooler weights.
 std::vector<PoolChoice> parse_pool_choices(const std::string& spec, bool normalize,
                                            const ModelFile& model);
+// The max length used when none is given: the sentence-transformers max_seq_length when the file
+// has one, else min(tokenizer model_max_length, max_position_embeddings).
+int64_t default_max_length(const ModelFile& model);
 const char* pool_mode_name(PoolMode mode);
 // The sentence-transformers pooling mode as a PoolMode; throws for modes bertc does not run.
 PoolMode pool_mode_from_config(const PoolingConfig& pooling, const std::string& origin);
@@ -82,9 +86,7 @@ class Embedder {
   BertModel& model() { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   int64_t dim() const { return model_->config().hidden_size; }
-  // The default max length: the sentence-transformers max_seq_length when the file has one,
-  // else min(tokenizer model_max_length, max_position_embeddings).
-  int64_t default_max_length() const;
+  int64_t default_max_length() const { return bertc::default_max_length(*file_); }
 
   // Throws bertc::Error naming the input's line when it is too long in kError mode or has ids
   // out of range.

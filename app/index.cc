@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/atomic_file.h"
+#include "common/output_file.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "app/text_modes.h"
@@ -84,7 +84,7 @@ std::string chunk_path(const fs::path& dir, const std::string& mode, int64_t chu
 }
 
 void write_atomic(const std::string& path, const std::string& bytes) {
-  AtomicFile f(path);
+  OutputFile f(path);
   f.write(bytes.data(), bytes.size());
   f.commit();
 }
@@ -101,18 +101,20 @@ nlohmann::json read_json(const std::string& path) {
 
 }  // namespace
 
-IndexBuildResult build_index(const IndexBuildOptions& options, const TextModes& modes) {
-  std::string corpus_bytes;
-  {
-    std::ifstream in(options.corpus_path, std::ios::binary);
-    BERTC_CHECK(in, options.corpus_path, ": cannot open");
-    std::ostringstream s;
-    s << in.rdbuf();
-    corpus_bytes = s.str();
-  }
-  Corpus corpus = read_corpus(options.corpus_path);
-  const int64_t rows = static_cast<int64_t>(corpus.texts.size());
+namespace {
 
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  BERTC_CHECK(in, path, ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// What identifies a build: corpus, settings, modes and their models' fingerprints. A resume must
+// match it exactly; "complete", "dims" and "models" (where the model files were) do not count.
+nlohmann::ordered_json make_manifest(const IndexBuildOptions& options, const std::string& corpus_bytes,
+                                     int64_t rows, const TextModes& modes) {
   nlohmann::ordered_json manifest;
   manifest["version"] = kIndexVersion;
   manifest["corpus"] = options.corpus_path;
@@ -123,75 +125,62 @@ IndexBuildResult build_index(const IndexBuildOptions& options, const TextModes& 
   manifest["modes"] = nlohmann::json::array();
   for (const std::string& m : modes.names())
     manifest["modes"].push_back({{"name", m}, {"fingerprint", modes.fingerprint(m)}});
+  return manifest;
+}
 
-  const fs::path dir(options.out_dir);
-  const std::string manifest_path = (dir / "manifest.json").string();
-  if (fs::exists(manifest_path)) {
-    nlohmann::json old = read_json(manifest_path);
-    nlohmann::json mine = manifest;
-    old.erase("complete");
-    old.erase("dims");
-    BERTC_CHECK(old == mine, options.out_dir, ": holds an index of another corpus, model or settings; ",
-                "remove it or choose another -o");
-    if (read_json(manifest_path).value("complete", false)) {
-      if (!options.quiet) std::fprintf(stderr, "index: %s is already complete\n", options.out_dir.c_str());
-      return IndexBuildResult::kAlreadyComplete;
-    }
-    if (!options.quiet) std::fprintf(stderr, "index: resuming the build in %s\n", options.out_dir.c_str());
+nlohmann::json identity_of(nlohmann::json manifest) {
+  for (const char* key : {"complete", "dims", "models"}) manifest.erase(key);
+  return manifest;
+}
+
+std::string npy_matrix(const std::string& dtype, const ModeMatrix& m) {
+  std::string bytes = npy_header(dtype == "f16" ? "<f2" : "<f4", m.rows, m.dim);
+  if (dtype == "f16") {
+    std::vector<uint16_t> h(m.data.size());
+    for (size_t i = 0; i < h.size(); ++i) h[i] = f32_to_f16(m.data[i]);
+    bytes.append(reinterpret_cast<const char*>(h.data()), h.size() * 2);
   } else {
-    BERTC_CHECK(!fs::exists(dir) || fs::is_empty(dir), options.out_dir,
-                ": exists and is not an index directory; remove it or choose another -o");
-    fs::create_directories(dir);
-    manifest["complete"] = false;
-    write_atomic(manifest_path, manifest.dump(2) + "\n");
+    bytes.append(reinterpret_cast<const char*>(m.data.data()), m.data.size() * 4);
   }
-  {
-    std::string texts;
-    for (int64_t i = 0; i < rows; ++i) {
-      nlohmann::ordered_json j;
-      j["text"] = corpus.texts[i];
-      if (!corpus.ids.empty()) j["id"] = corpus.ids[i];
-      texts += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    }
-    write_atomic((dir / "texts.jsonl").string(), texts);
-  }
+  return bytes;
+}
 
+// Embeds every chunk not stored yet (each written atomically), counting them in `stored`.
+void embed_chunks(const IndexBuildOptions& options, const std::vector<std::string>& texts,
+                  const TextModes& modes, int64_t& stored) {
+  const fs::path dir(options.out_dir);
+  const int64_t rows = static_cast<int64_t>(texts.size());
   const int64_t chunks = (rows + options.chunk_rows - 1) / options.chunk_rows;
-  const std::vector<std::string>& names = modes.names();
-  std::vector<int64_t> dims(names.size(), 0);
   Progress progress("indexing", rows, !options.quiet);
   for (int64_t c = 0; c < chunks; ++c) {
     bool done = true;
-    for (const std::string& m : names) done = done && fs::exists(chunk_path(dir, m, c));
+    for (const std::string& m : modes.names()) done = done && fs::exists(chunk_path(dir, m, c));
     if (done) continue;
     const int64_t begin = c * options.chunk_rows, end = std::min(rows, begin + options.chunk_rows);
-    std::vector<std::string> texts(corpus.texts.begin() + begin, corpus.texts.begin() + end);
-    std::vector<ModeMatrix> mats = modes.embed(texts, "corpus line", false);
+    std::vector<ModeMatrix> mats =
+        modes.embed({texts.begin() + begin, texts.begin() + end}, "corpus line", false);
     for (ModeMatrix& m : mats) {
       l2_normalize_rows(m.data.data(), m.rows, m.dim);
-      std::string bytes = npy_header(options.dtype == "f16" ? "<f2" : "<f4", m.rows, m.dim);
-      if (options.dtype == "f16") {
-        std::vector<uint16_t> h(m.data.size());
-        for (size_t i = 0; i < h.size(); ++i) h[i] = f32_to_f16(m.data[i]);
-        bytes.append(reinterpret_cast<const char*>(h.data()), h.size() * 2);
-      } else {
-        bytes.append(reinterpret_cast<const char*>(m.data.data()), m.data.size() * 4);
-      }
-      write_atomic(chunk_path(dir, m.name, c), bytes);
+      write_atomic(chunk_path(dir, m.name, c), npy_matrix(options.dtype, m));
     }
+    ++stored;
     progress.update(end);
   }
+  progress.finish();
+}
 
-  // Join the chunks into one mmap-able matrix per mode, then drop them.
+// Joins the chunks into one mmap-able matrix per mode, then drops them; returns the dims.
+std::vector<int64_t> join_chunks(const IndexBuildOptions& options, int64_t rows,
+                                 const std::vector<std::string>& names) {
+  const fs::path dir(options.out_dir);
+  const int64_t chunks = (rows + options.chunk_rows - 1) / options.chunk_rows;
   const size_t esize = options.dtype == "f16" ? 2 : 4;
+  std::vector<int64_t> dims(names.size(), 0);
   for (size_t mi = 0; mi < names.size(); ++mi) {
     std::string data;
     for (int64_t c = 0; c < chunks; ++c) {
       const std::string p = chunk_path(dir, names[mi], c);
-      std::ifstream in(p, std::ios::binary);
-      std::ostringstream s;
-      s << in.rdbuf();
-      std::string bytes = s.str();
+      const std::string bytes = read_bytes(p);
       DType dt;
       int64_t r, d;
       size_t off = parse_npy_header(bytes.data(), bytes.size(), p, &dt, &r, &d);
@@ -206,12 +195,79 @@ IndexBuildResult build_index(const IndexBuildOptions& options, const TextModes& 
   }
   for (const std::string& m : names)
     for (int64_t c = 0; c < chunks; ++c) fs::remove(chunk_path(dir, m, c));
-  manifest["dims"] = dims;
+  return dims;
+}
+
+}  // namespace
+
+IndexBuildResult build_index(const IndexBuildOptions& options, const TextModes& modes) {
+  // Everything that can be checked is checked before the directory exists.
+  const std::string corpus_bytes = read_bytes(options.corpus_path);
+  TextInputs corpus = read_text_inputs(options.corpus_path, options.input);
+  BERTC_CHECK(!corpus.items.empty(), options.corpus_path, ": the corpus is empty");
+  if (corpus.blank_lines > 0 && !options.quiet)
+    std::fprintf(stderr, "index: note: %s: %lld blank lines kept as empty documents\n",
+                 options.corpus_path.c_str(), static_cast<long long>(corpus.blank_lines));
+  const std::vector<std::string> texts = corpus.texts();
+  const int64_t rows = static_cast<int64_t>(texts.size());
+  nlohmann::ordered_json manifest = make_manifest(options, corpus_bytes, rows, modes);
+  nlohmann::ordered_json models = nlohmann::ordered_json::object();
+  for (const std::string& m : modes.names())
+    models[m == "w2v" ? "w2v" : "bert"] = fs::absolute(modes.model_path(m)).lexically_normal().string();
+  manifest["models"] = models;
+
+  const fs::path dir(options.out_dir);
+  const std::string manifest_path = (dir / "manifest.json").string();
+  const bool fresh = !fs::exists(manifest_path);
+  bool created_dir = false;
+  if (!fresh) {
+    const nlohmann::json old = read_json(manifest_path);
+    BERTC_CHECK(identity_of(old) == identity_of(manifest), options.out_dir,
+                ": holds an index of another corpus, model or settings; remove it or choose another -o");
+    if (old.value("complete", false)) {
+      if (!options.quiet) std::fprintf(stderr, "index: %s is already complete\n", options.out_dir.c_str());
+      return IndexBuildResult::kAlreadyComplete;
+    }
+    if (!options.quiet) std::fprintf(stderr, "index: resuming the build in %s\n", options.out_dir.c_str());
+  } else {
+    BERTC_CHECK(!fs::exists(dir) || fs::is_empty(dir), options.out_dir,
+                ": exists and is not an index directory; remove it or choose another -o");
+    created_dir = !fs::exists(dir);
+    fs::create_directories(dir);
+    manifest["complete"] = false;
+    write_atomic(manifest_path, manifest.dump(2) + "\n");
+  }
+  int64_t stored = 0;
+  try {
+    std::string lines;
+    for (int64_t i = 0; i < rows; ++i) {
+      nlohmann::ordered_json j;
+      j["text"] = texts[i];
+      if (!corpus.ids.empty()) j["id"] = corpus.ids[i];
+      lines += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    }
+    write_atomic((dir / "texts.jsonl").string(), lines);
+    embed_chunks(options, texts, modes, stored);
+  } catch (...) {
+    // Nothing embedded yet: leave no index behind, so that a corrected retry starts afresh
+    // (rather than being held to this attempt's settings).
+    if (fresh && stored == 0) {
+      std::error_code ec;
+      if (created_dir) {
+        fs::remove_all(dir, ec);
+      } else {
+        fs::remove(manifest_path, ec);
+        fs::remove(dir / "texts.jsonl", ec);
+      }
+    }
+    throw;
+  }
+  manifest["dims"] = join_chunks(options, rows, modes.names());
   manifest["complete"] = true;
   write_atomic(manifest_path, manifest.dump(2) + "\n");
   if (!options.quiet)
-    std::fprintf(stderr, "index: %lld documents x %zu modes (%s) -> %s\n",
-                 static_cast<long long>(rows), names.size(), options.dtype.c_str(), options.out_dir.c_str());
+    std::fprintf(stderr, "index: %lld documents x %zu modes (%s) -> %s\n", static_cast<long long>(rows),
+                 modes.names().size(), options.dtype.c_str(), options.out_dir.c_str());
   return IndexBuildResult::kBuilt;
 }
 
@@ -226,6 +282,10 @@ SearchIndex::SearchIndex(const std::string& dir) : dir_(dir) {
   for (const auto& m : manifest["modes"]) {
     modes_.push_back(m["name"].get<std::string>());
     fingerprints_.push_back(m["fingerprint"].get<std::string>());
+  }
+  if (manifest.contains("models") && manifest["models"].is_object()) {
+    bert_model_path_ = manifest["models"].value("bert", "");
+    w2v_model_path_ = manifest["models"].value("w2v", "");
   }
   {
     std::ifstream in(d / "texts.jsonl");

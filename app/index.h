@@ -10,14 +10,16 @@
 #include <vector>
 
 #include "app/search.h"
+#include "app/text_input.h"
 #include "app/text_modes.h"
 
 namespace bertc {
 
 struct IndexBuildOptions {
   std::string corpus_path;
+  InputOptions input;         // how the corpus is read (app/text_input.h)
   std::string out_dir;
-  std::string dtype = "f32";  // stored embeddings: f32 | f16
+  std::string dtype = "f32";  // stored embeddings: f32 | f16 (the CLI's --store-dtype)
   int64_t chunk_rows = 4096;  // documents per chunk (the unit of resumption)
   bool quiet = false;         // no progress or notes on stderr
 };
@@ -27,7 +29,9 @@ enum class IndexBuildResult { kBuilt, kAlreadyComplete };
 
 // Builds (or resumes) the index of options.corpus_path in options.out_dir with the modes of
 // `modes`. Refuses a directory holding another corpus, model or settings, or a non-empty
-// directory that is not an index. Throws bertc::Error naming the file and the problem.
+// directory that is not an index. Throws bertc::Error naming the file and the problem; a new
+// build that fails before its first chunk is stored leaves nothing behind, so a corrected retry
+// starts afresh. The manifest records the model files, so search can reopen them.
 IndexBuildResult build_index(const IndexBuildOptions& options, const TextModes& modes);
 
 class SearchIndex {
@@ -47,6 +51,10 @@ class SearchIndex {
   CorpusView checked_view(const std::string& name, const std::string& fingerprint) const;
   const std::vector<std::string>& texts() const { return texts_; }
   const std::vector<std::string>& ids() const { return ids_; }
+  // The model files the index was built with (absolute paths; empty when not recorded or when
+  // no mode used one).
+  const std::string& bert_model_path() const { return bert_model_path_; }
+  const std::string& w2v_model_path() const { return w2v_model_path_; }
 
  private:
   struct Map {
@@ -55,6 +63,7 @@ class SearchIndex {
   };
   std::string dir_;
   std::vector<std::string> modes_, fingerprints_, texts_, ids_;
+  std::string bert_model_path_, w2v_model_path_;
   std::vector<CorpusView> views_;
   std::vector<Map> maps_;
 };

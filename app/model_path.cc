@@ -1,8 +1,11 @@
-// default_model_path (app/model_path.h).
+// default_model_path and open_bert_model (app/model_path.h).
 #include "app/model_path.h"
 
 #include <cstdlib>
 #include <filesystem>
+
+#include "common/error.h"
+#include "weights/model_file.h"
 
 namespace bertc {
 
@@ -14,6 +17,14 @@ std::string default_model_path() {
                                      : home && *home ? std::filesystem::path(home) / ".local/share"
                                                      : std::filesystem::path(".");
   return (base / "bertc" / "default.bertc").string();
+}
+
+std::shared_ptr<const ModelFile> open_bert_model(const std::string& path) {
+  auto file = ModelFile::open(path);
+  BERTC_CHECK(file->kind() == ModelKind::kBert, path,
+              ": is a word-vector file, not a BERT model; give it with --w2v (similarity, search, "
+              "index build), and a BERT model with -m");
+  return file;
 }
 
 }  // namespace bertc

@@ -1,20 +1,16 @@
-// Embedding modes and corpus reading for similarity / search / index (see app/text_modes.h).
+// Embedding modes for similarity / search / index (see app/text_modes.h).
 #include "app/text_modes.h"
 
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 
-#include <nlohmann/json.hpp>
-
-#include "app/embedder.h"
-#include "common/error.h"
-#include "engine/make_backend.h"
-#include "app/word_vectors.h"
-#include "common/strings.h"
-#include "common/progress.h"
-#include "weights/model_file.h"
 #include "app/model_path.h"
+#include "app/text_input.h"
+#include "app/word_vectors.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "common/strings.h"
+#include "weights/model_file.h"
 
 namespace bertc {
 
@@ -24,24 +20,35 @@ TextModes::TextModes(const ModeOptions& options) : options_(options) {
     if (!options.w2v_path.empty() && options.model_path.empty()) {
       spec = "w2v";
     } else {
-      spec = options.w2v_path.empty() ? "pooled,mean" : "pooled,mean,w2v";
+      spec = options.w2v_path.empty() ? kDefaultBertModes : str_cat(kDefaultBertModes, ",w2v");
     }
   }
-  std::string bert_spec;
-  for (const std::string& word : split_list(spec)) {
+  if (spec.find_first_not_of(", ") == std::string::npos)
+    throw UsageError("--pool: no mode given (auto, pooled, mean, cls, max, w2v)");
+  const std::vector<std::string> words = split_list(spec);
+  bool any_bert = false;
+  for (const std::string& word : words) {
     if (word == "w2v") {
-      if (options.w2v_path.empty()) throw UsageError("mode w2v needs --w2v W2V.bertc");
-    } else if (word == "pooled" || word == "mean" || word == "cls" || word == "max") {
-      bert_spec += (bert_spec.empty() ? "" : ",") + word;
+      if (options.w2v_path.empty()) throw UsageError("--pool w2v needs --w2v W2V.bertc");
+    } else if (word == "auto" || word == "pooled" || word == "mean" || word == "cls" || word == "max") {
+      any_bert = true;
     } else {
-      throw UsageError(str_cat("unknown mode '", word, "' (pooled, mean, cls, max, w2v)"));
+      throw UsageError(str_cat("--pool: unknown mode '", word, "' (auto, pooled, mean, cls, max, w2v)"));
     }
-    if (std::find(names_.begin(), names_.end(), word) == names_.end()) names_.push_back(word);
   }
-  if (!bert_spec.empty()) {
-    bert_file_ = ModelFile::open(options.model_path.empty() ? default_model_path() : options.model_path);
-    embedder_ = std::make_unique<Embedder>(bert_file_, options.device.backend_options());
+  if (any_bert)
+    bert_file_ = open_bert_model(options.model_path.empty() ? default_model_path() : options.model_path);
+  // Resolved now, so `auto` shows as the mode it is and `pooled` without a pooler fails before
+  // any work; a mode asked for twice (auto and mean) is run once.
+  for (const std::string& word : words) {
+    PoolChoice c;
+    c.name = word;
+    if (word != "w2v") c = parse_pool_choices(word, false, *bert_file_).front();
+    if (std::find(names_.begin(), names_.end(), c.name) != names_.end()) continue;
+    names_.push_back(c.name);
+    if (word != "w2v") pools_.push_back(c);
   }
+  if (any_bert) embedder_ = std::make_unique<Embedder>(bert_file_, options.device.backend_options());
   if (std::find(names_.begin(), names_.end(), "w2v") != names_.end())
     w2v_ = std::make_unique<WordVectors>(WordVectors::open(options.w2v_path));
 }
@@ -64,27 +71,30 @@ std::string mode_fingerprint(const ModelFile& file, const std::string& mode) {
   return file.fingerprint() + ":" + mode;
 }
 
+const std::string& TextModes::model_path(const std::string& mode) const {
+  return (mode == "w2v" ? w2v_->file() : *bert_file_).path();
+}
+
 std::vector<ModeMatrix> TextModes::embed(const std::vector<std::string>& texts,
                                          const std::string& what, bool per_text_report) const {
   std::vector<ModeMatrix> out;
   const int64_t rows = static_cast<int64_t>(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) checked_utf8(texts[i], str_cat(what, " ", i + 1), false);
   EmbedResult bert;
-  std::vector<PoolChoice> pools;
-  if (embedder_) {
-    for (const std::string& name : names_)
-      if (name != "w2v") pools.push_back(parse_pool_choices(name, false, *bert_file_).front());
+  if (embedder_ && rows > 0) {
     std::vector<EmbedInput> inputs(texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
       inputs[i].text = texts[i];
       inputs[i].line = static_cast<int64_t>(i) + 1;
     }
     EmbedOptions opt;
-    opt.pools = pools;
+    opt.pools = pools_;
     Progress progress("embedding " + what + "s", rows, !options_.quiet);
     opt.progress = [&](int64_t done, int64_t total) {
       progress.update(done * rows / std::max<int64_t>(total, 1));
     };
     bert = embedder_->embed(inputs, opt);
+    progress.finish();
     if (bert.truncated > 0 && !options_.quiet)
       std::fprintf(stderr, "bertc: note: %lld %ss truncated to the model's max length\n",
                    static_cast<long long>(bert.truncated), what.c_str());
@@ -95,8 +105,9 @@ std::vector<ModeMatrix> TextModes::embed(const std::vector<std::string>& texts,
     m.name = name;
     m.rows = rows;
     if (name != "w2v") {
-      m.dim = bert.dim;
-      m.data = std::move(bert.matrices[pool_index++]);
+      m.dim = embedder_->dim();
+      if (rows > 0) m.data = std::move(bert.matrices[pool_index]);
+      ++pool_index;
     } else {
       m.dim = w2v_->dim();
       m.data.resize(static_cast<size_t>(rows * m.dim));
@@ -125,75 +136,6 @@ std::vector<ModeMatrix> TextModes::embed(const std::vector<std::string>& texts,
     out.push_back(std::move(m));
   }
   return out;
-}
-
-namespace {
-
-std::ifstream open_input(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  BERTC_CHECK(in, path, ": cannot open");
-  return in;
-}
-
-bool blank(const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; }
-
-}  // namespace
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream file;
-  if (path != "-") file = open_input(path);
-  std::istream& in = path == "-" ? std::cin : file;
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!blank(line)) out.push_back(line);
-  }
-  BERTC_CHECK(!in.bad(), path, ": read error");
-  return out;
-}
-
-Corpus read_corpus(const std::string& path) {
-  std::vector<std::string> lines;
-  std::vector<int64_t> line_numbers;
-  {
-    std::ifstream in = open_input(path);
-    int64_t n = 0;
-    for (std::string line; std::getline(in, line);) {
-      ++n;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (blank(line)) continue;
-      lines.push_back(std::move(line));
-      line_numbers.push_back(n);
-    }
-    BERTC_CHECK(!in.bad(), path, ": read error");
-  }
-  BERTC_CHECK(!lines.empty(), path, ": the corpus is empty");
-  Corpus corpus;
-  const bool jsonl = (path.size() > 6 && path.ends_with(".jsonl")) ||
-                     lines[0].find_first_not_of(" \t") == lines[0].find('{');
-  if (!jsonl) {
-    corpus.texts = std::move(lines);
-    return corpus;
-  }
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const std::string where = str_cat(path, ":", line_numbers[i]);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(lines[i]);
-    } catch (const nlohmann::json::exception& e) {
-      BERTC_FAIL(where, ": invalid JSON (", e.what(), ")");
-    }
-    BERTC_CHECK(j.is_object() && j.contains("text") && j["text"].is_string(), where,
-                ": expected an object with a string \"text\" (and an optional \"id\")");
-    corpus.texts.push_back(j["text"].get<std::string>());
-    if (j.contains("id")) {
-      BERTC_CHECK(corpus.ids.size() == i, where, ": \"id\" must be on every line or none");
-      corpus.ids.push_back(j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump());
-    } else {
-      BERTC_CHECK(corpus.ids.empty(), where, ": \"id\" must be on every line or none");
-    }
-  }
-  return corpus;
 }
 
 }  // namespace bertc

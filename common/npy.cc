@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/atomic_file.h"
+#include "common/output_file.h"
 #include "common/error.h"
 
 namespace bertc {
@@ -130,7 +130,7 @@ std::string npy_bytes(const float* data, const std::vector<int64_t>& shape) {
 
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape) {
   const std::string bytes = npy_bytes(data, shape);
-  AtomicFile file(path);
+  OutputFile file(path);
   file.write(bytes.data(), bytes.size());
   file.commit();
 }

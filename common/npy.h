@@ -21,7 +21,7 @@ NpyArray parse_npy(const std::string& bytes, const std::string& name);
 
 // The bytes of a float32 C-order .npy file with this shape (format 1.0, header padded to 64).
 std::string npy_bytes(const float* data, const std::vector<int64_t>& shape);
-// Writes atomically (PATH.tmp, then rename).
+// Writes through OutputFile (atomically for a regular or new file).
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape);
 
 }  // namespace bertc

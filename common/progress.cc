@@ -22,8 +22,11 @@ Progress::Progress(std::string label, int64_t total, bool enabled)
   shown_ = enabled && isatty(STDERR_FILENO) && total > terminal_rows();
 }
 
-Progress::~Progress() {
-  if (shown_) std::fputc('\n', stderr);
+Progress::~Progress() { finish(); }
+
+void Progress::finish() {
+  if (drawn_) std::fputc('\n', stderr);
+  shown_ = drawn_ = false;
 }
 
 void Progress::update(int64_t done) {
@@ -38,6 +41,7 @@ void Progress::update(int64_t done) {
                "##############################", kWidth - filled, "",
                static_cast<long long>(done), static_cast<long long>(total_), secs);
   std::fflush(stderr);
+  drawn_ = true;
 }
 
 }  // namespace bertc

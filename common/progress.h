@@ -11,13 +11,16 @@ class Progress {
  public:
   // Shown only when `enabled`, stderr is a terminal and `total` exceeds a screenful of lines.
   Progress(std::string label, int64_t total, bool enabled);
-  ~Progress();  // finishes the line if one was drawn
+  ~Progress();  // finish()
   void update(int64_t done);
+  // Ends the bar's line (once), so what is printed next starts on a line of its own.
+  void finish();
 
  private:
   std::string label_;
   int64_t total_ = 0;
-  bool shown_ = false;
+  bool shown_ = false;  // enabled, on a terminal
+  bool drawn_ = false;  // a bar is on the current line
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -32,5 +32,5 @@ echo "== Cosine similarity of the bank sentences"
 "$bertc" similarity "${model[@]}" --w2v "$w2v" --pool pooled,mean,w2v -i "$here/bank.txt" -q
 echo
 echo "== Top 2 corpus sentences per query"
-"$bertc" search "${model[@]}" --w2v "$w2v" --modes pooled,mean,w2v -k 2 \
+"$bertc" search "${model[@]}" --w2v "$w2v" --pool pooled,mean,w2v -k 2 \
   --corpus "$here/corpus.txt" --queries "$here/queries.txt" -q

@@ -27,6 +27,7 @@
 #include "tools/commands.h"
 #include "tools/fma_peak.h"
 #include "weights/model_file.h"
+#include "app/model_path.h"
 
 namespace bertc {
 namespace {
@@ -189,9 +190,15 @@ int run_bench(const Args& args) {
     bo.max_tokens = std::max(bo.max_tokens, s.batch * s.seq);
     bo.max_seqs = std::max(bo.max_seqs, s.batch);
   }
-  WeightSource weights =
-      random.empty() ? WeightSource::from_file(ModelFile::open(model_path))
-                     : WeightSource::random(random == "tiny" ? bert_tiny_config() : bert_base_config(), 42);
+  // Every shape is checked against the model before anything runs (no half table, then an error).
+  const std::shared_ptr<const ModelFile> file = random.empty() ? open_bert_model(model_path) : nullptr;
+  const BertConfig config = file ? file->bert_config()
+                                 : random == "tiny" ? bert_tiny_config() : bert_base_config();
+  for (const BenchShape& s : shapes)
+    if (s.seq > config.max_position_embeddings)
+      throw UsageError(str_cat("--shapes: seq ", s.seq, " exceeds the model's max_position_embeddings ",
+                               config.max_position_embeddings));
+  WeightSource weights = file ? WeightSource::from_file(file) : WeightSource::random(config, 42);
   // Moved in: the model is the weights' only holder, so copies it packs are not held twice.
   BertModel model(std::move(weights), make_backend(bo), bo.max_tokens);
   const BertConfig& c = model.config();
@@ -213,9 +220,6 @@ int run_bench(const Args& args) {
   uint64_t state = 7;
   int checks_failed = 0;
   for (const BenchShape& s : shapes) {
-    if (s.seq > c.max_position_embeddings)
-      throw UsageError(str_cat("--shapes: seq ", s.seq, " exceeds max_position_embeddings ",
-                               c.max_position_embeddings));
     PackedBatch batch;
     for (int64_t b = 0; b < s.batch; ++b) {
       int64_t len = s.seq;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/output_file.h"
 #include "tools/args.h"
 #include "weights/convert_bert.h"
 #include "weights/word2vec.h"
@@ -21,7 +22,7 @@ int run_convert(const Args& args) {
                  "Hugging Face model folder (config.json, vocab.txt, weights), or a word2vec "
                  "binary/text file (told apart by content)")
       ->required()->group("Input");
-  app.add_option("-o,--output", output, "output .bertc path (written to OUT.tmp, then renamed)")
+  app.add_option("-o,--output", output, "output .bertc path (a temp file renamed over it when complete)")
       ->required()->group("Output");
   app.add_option("--dtype", dtype_name, "weight dtype in the output")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}))->capture_default_str()->group("Output");
@@ -32,6 +33,7 @@ int run_convert(const Args& args) {
       ->group("word2vec");
   app.add_flag("-q,--quiet", quiet, "no notes on stderr")->group("General");
   if (!parse_args(app, args)) return 0;
+  OutputFile::check(output);  // a bad -o fails now, not after reading gigabytes
 
   static const std::map<std::string, DType> kDTypes = {
       {"f32", DType::kF32}, {"f16", DType::kF16}, {"bf16", DType::kBF16}};

@@ -1,4 +1,5 @@
 // bertc: subcommand dispatch, --version, and the one place errors become a line and an exit code.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +51,23 @@ void print_help() {
       default_model_path().c_str());
 }
 
+// Every command's data on stdout is flushed here, so a failed write (a full disk, /dev/full) is
+// an error for every command rather than a silent exit 0.
+int finish_stdout(int code) {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return code;
+  int err = errno;
+  // An earlier write failed and its errno is gone: one more write (a newline; the output is
+  // incomplete anyway) names the reason.
+  if (!err) {
+    std::clearerr(stdout);
+    if (std::fputc('\n', stdout) == EOF || std::fflush(stdout) != 0) err = errno;
+  }
+  std::fprintf(stderr, "bertc: error: stdout: write failed%s%s\n", err ? ": " : "",
+               err ? std::strerror(err) : "");
+  return 1;
+}
+
 }  // namespace
 
 }  // namespace bertc
@@ -59,17 +77,17 @@ int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help") ||
       !std::strcmp(argv[1], "help")) {
     print_help();
-    return argc < 2 ? 2 : 0;
+    return finish_stdout(argc < 2 ? 2 : 0);
   }
   if (!std::strcmp(argv[1], "--version")) {
     std::printf("bertc %s (commit %s, CUDA %s)\n", BERTC_VERSION, BERTC_GIT_COMMIT,
                 cuda_built() ? "built in" : "not built");
-    return 0;
+    return finish_stdout(0);
   }
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     try {
-      return c.run(Args(argv + 2, argv + argc));
+      return finish_stdout(c.run(Args(argv + 2, argv + argc)));
     } catch (const UsageError& e) {
       std::fprintf(stderr, "bertc %s: error: %s\n", c.name, e.what());
       return 2;

@@ -1,5 +1,6 @@
-// bertc tokenize: wordpieces and ids for TEXT arguments, stdin lines, or JSON Lines whose output
-// fields match tests/data/tokenizer/cases.jsonl and pairs.jsonl (diffable). Tested in
+// bertc tokenize: wordpieces and ids for TEXT arguments, a file or stdin (read by
+// app/text_input.h), plain lines or JSON Lines whose output fields match
+// tests/data/tokenizer/cases.jsonl and pairs.jsonl (diffable). Tested in
 // tests/cli/tokenize_cli_test.cc.
 #include <cstdio>
 #include <iostream>
@@ -10,13 +11,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/embedder.h"
+#include "app/model_path.h"
+#include "app/text_input.h"
 #include "common/error.h"
+#include "common/output_file.h"
 #include "tokenizer/tokenizer.h"
-#include "common/utf8.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "weights/model_file.h"
-#include "app/model_path.h"
 
 namespace bertc {
 namespace {
@@ -78,6 +81,7 @@ struct TruncationLog {
   int64_t inputs = 0;
   int64_t truncated_inputs = 0;
   int64_t dropped_tokens = 0;
+  bool per_input = true;  // a line for each of the first truncated inputs
 
   void add(const std::string& where, const Encoding& e) {
     ++inputs;
@@ -85,7 +89,7 @@ struct TruncationLog {
     ++truncated_inputs;
     dropped_tokens += e.truncated_tokens;
     constexpr int64_t kReportedLines = 10;  // then only the summary counts them
-    if (truncated_inputs <= kReportedLines) {
+    if (per_input && truncated_inputs <= kReportedLines) {
       std::fprintf(stderr, "bertc tokenize: %s: truncated to %lld tokens (%lld wordpieces dropped)\n",
                    where.c_str(), static_cast<long long>(max_length),
                    static_cast<long long>(e.truncated_tokens));
@@ -150,23 +154,17 @@ void append_jsonl(const Tokenizer& tok, const Encoding& e, bool pair, std::strin
   out += "}\n";
 }
 
-void flush(std::string& out) {
-  if (out.empty()) return;
-  BERTC_CHECK(std::fwrite(out.data(), 1, out.size(), stdout) == out.size(),
-              "stdout: write failed");
-  out.clear();
-}
-
 }  // namespace
 
 int run_tokenize(const Args& args) {
   CLI::App app{"Split text into BERT wordpieces and ids ([CLS] text [SEP], or [CLS] a [SEP] b [SEP]\n"
-               "for --jsonl pairs). Inputs: TEXT arguments, else stdin, one input per line.\n"
-               "Output: one line per input, \"wordpieces<TAB>ids\" (ids with [CLS]/[SEP]), or JSON\n"
-               "with --jsonl. Truncations are reported on stderr.",
+               "for JSON-lines pairs). Inputs: TEXT arguments, else -i FILE, else stdin, one input\n"
+               "per line. Output: one line per input, \"wordpieces<TAB>ids\" (ids with [CLS]/[SEP]),\n"
+               "or JSON lines for JSON-lines input. Truncations are reported on stderr.",
                "bertc tokenize"};
-  std::string model_path, vocab_path, utf8_errors = "error";
-  bool cased = false, jsonl = false, special_as_text = false;
+  std::string model_path, vocab_path, input, out_path;
+  InputFlags input_flags;
+  bool cased = false, jsonl_flag = false, special_as_text = false, quiet = false;
   std::optional<int64_t> max_length;
   std::vector<std::string> texts;
   auto* model_opt = app.add_option("-m,--model", model_path,
@@ -177,23 +175,31 @@ int run_tokenize(const Args& args) {
   app.add_flag("--cased", cased, "with --vocab: keep case and accents (do_lower_case=false)")
       ->group("Model")->needs(vocab_opt);
   app.add_option("--max-length", max_length,
-                 "tokens per input with specials, longer ones truncated and reported "
-                 "(default: the model's max, 512 with --vocab; 0: no limit)")
+                 "tokens per input with specials, longer ones truncated and reported (default: "
+                 "what bertc embed uses: sentence-transformers max_seq_length, else the model's "
+                 "max; 512 with --vocab; 0: no limit)")
       ->group("Tokenizer");
   app.add_flag("--special-as-text", special_as_text,
                "tokenize \"[CLS]\" etc. in the text like any text (Google BERT), "
                "instead of mapping them to their ids (Hugging Face)")
       ->group("Tokenizer");
-  app.add_option("--utf8-errors", utf8_errors,
-                 "invalid UTF-8: 'error' stops naming the line and byte, 'replace' drops the bad "
-                 "bytes (U+FFFD, then BERT's clean-up)")
-      ->check(CLI::IsMember({"error", "replace"}))->group("Input")->capture_default_str();
-  app.add_flag("--jsonl", jsonl,
-               "stdin lines are JSON objects with \"text\" or \"text_a\" + \"text_b\"; output "
-               "lines are {\"tokens\", \"ids\"} or {\"ids\", \"token_type_ids\", \"tokens_a\", "
-               "\"tokens_b\"}")
+  app.add_option("-i,--input", input,
+                 "input file, one input per line ('-' = stdin); FILE.jsonl holds {\"text\"} or "
+                 "{\"text_a\", \"text_b\"} objects, and the output is then JSON lines "
+                 "({\"tokens\", \"ids\"} or {\"ids\", \"token_type_ids\", \"tokens_a\", "
+                 "\"tokens_b\"})")
       ->group("Input");
-  app.add_option("TEXT", texts, "texts to tokenize (default: read stdin)")->group("Input");
+  add_input_flags(app, input_flags);
+  app.add_flag_callback("--jsonl", [&] {
+        std::fprintf(stderr, "bertc tokenize: note: --jsonl is deprecated, use --input-format jsonl\n");
+        jsonl_flag = true;
+      }, "deprecated spelling of --input-format jsonl")->group("");
+  app.add_option("TEXT", texts, "texts to tokenize (default: -i FILE, else stdin)")->group("Input");
+  app.add_flag("-q,--quiet", quiet, "only the truncation summary, not a line per truncated input")
+      ->group("Output");
+  app.add_option("-o,--output", out_path,
+                 "output file (a temp file renamed over it when complete; FIFOs and devices are "
+                 "written directly); default: stdout")->group("Output");
   // CLI11 reads an argument written "[...]" as a list and splits it on commas, but a TEXT like
   // "[CLS]" must stay as typed: such arguments go through the parser behind a marker byte.
   constexpr char kMarker = '\x1f';
@@ -202,14 +208,18 @@ int run_tokenize(const Args& args) {
     if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a.insert(a.begin(), kMarker);
   }
   if (!parse_args(app, marked)) return 0;
-  for (std::string* s : {&model_path, &vocab_path}) {
+  for (std::string* s : {&model_path, &vocab_path, &input, &out_path}) {
     if (!s->empty() && s->front() == kMarker) s->erase(0, 1);
   }
   for (std::string& t : texts) {
     if (!t.empty() && t.front() == kMarker) t.erase(0, 1);
   }
-  if (jsonl && !texts.empty()) throw UsageError("--jsonl reads stdin; give no TEXT arguments");
+  if (!texts.empty() && !input.empty()) throw UsageError("give TEXT arguments or -i FILE, not both");
   if (max_length && *max_length < 0) throw UsageError("--max-length must be >= 0");
+  InputOptions input_options = input_flags.options();
+  if (jsonl_flag) input_options.format = InputFormat::kJsonl;
+  input_options.allow_pairs_and_ids = true;
+  OutputFile out_file(out_path.empty() ? "-" : out_path);
 
   int64_t default_max_length = 512;
   Tokenizer tokenizer = [&] {
@@ -218,78 +228,42 @@ int run_tokenize(const Args& args) {
       options.lower_case = options.strip_accents = !cased;
       return Tokenizer(Vocab::from_file(vocab_path), options);
     }
-    if (model_path.empty()) model_path = default_model_path();
-    const auto model = ModelFile::open(model_path);
-    BERTC_CHECK(model->kind() == ModelKind::kBert, model_path,
-                ": a word2vec model has no WordPiece tokenizer (use a BERT model or --vocab)");
-    default_max_length = model->tokenizer_config().model_max_length;
-    // HF writes a huge model_max_length when a model sets none; the position table bounds it.
-    const int64_t positions = model->bert_config().max_position_embeddings;
-    if (positions > 0 && (default_max_length <= 0 || default_max_length > positions)) {
-      default_max_length = positions;
-    }
+    const auto model = open_bert_model(model_path.empty() ? default_model_path() : model_path);
+    default_max_length = bertc::default_max_length(*model);
     return Tokenizer::from_model(*model);
   }();
   tokenizer.set_special_literals(!special_as_text);
-  tokenizer.set_replace_invalid_utf8(utf8_errors == "replace");
+  tokenizer.set_replace_invalid_utf8(input_options.replace_invalid_utf8);
 
+  if (texts.empty() && (input.empty() || input == "-")) hint_reading_stdin("bertc tokenize", "texts");
+  const TextInputs in = texts.empty() ? read_text_inputs(input, input_options)
+                                      : text_inputs_from_args(texts, input_options);
   TruncationLog log;
   log.max_length = max_length.value_or(default_max_length);
+  log.per_input = !quiet;
   std::string out;
   constexpr size_t kFlushBytes = size_t(1) << 16;
-
-  if (!texts.empty()) {
-    for (size_t i = 0; i < texts.size(); ++i) {
-      const std::string where = str_cat("argument ", i + 1);
-      const Encoding e = with_context(where, [&] { return tokenizer.encode(texts[i], log.max_length); });
-      log.add(where, e);
+  for (const EmbedInput& item : in.items) {
+    const std::string where = texts.empty() ? str_cat(in.source, ":", item.line)
+                                            : str_cat("argument ", item.line);
+    BERTC_CHECK(!item.pretokenized, where, ": tokenize takes {\"text\"} or {\"text_a\", \"text_b\"}, "
+                "not token ids");
+    const Encoding e = with_context(where, [&] {
+      return item.is_pair ? tokenizer.encode_pair(item.text, item.text_b, log.max_length)
+                          : tokenizer.encode(item.text, log.max_length);
+    });
+    log.add(where, e);
+    if (in.jsonl)
+      append_jsonl(tokenizer, e, item.is_pair, out);
+    else
       append_plain(tokenizer, e, out);
+    if (out.size() > kFlushBytes) {
+      out_file.write(out.data(), out.size());
+      out.clear();
     }
-    flush(out);
-    log.summary();
-    return 0;
   }
-
-  std::string line;
-  for (int64_t line_no = 1; std::getline(std::cin, line); ++line_no) {
-    const std::string where = str_cat("stdin line ", line_no);
-    if (!jsonl) {
-      const Encoding e = with_context(where, [&] { return tokenizer.encode(line, log.max_length); });
-      log.add(where, e);
-      append_plain(tokenizer, e, out);
-    } else {
-      // The JSON parser would reject invalid UTF-8 with a vaguer message: check the raw line.
-      std::string fixed;
-      if (const Utf8Problem bad = find_invalid_utf8(line)) {
-        BERTC_CHECK(tokenizer.options().replace_invalid_utf8, where, ": invalid UTF-8 at byte offset ",
-                    bad.offset_bytes, " (", bad.reason, ")");
-        fixed = replace_invalid_utf8(line);
-      }
-      nlohmann::json row;
-      try {
-        row = nlohmann::json::parse(fixed.empty() ? line : fixed);
-      } catch (const nlohmann::json::exception& e) {
-        BERTC_FAIL(where, ": not valid JSON (", e.what(), ")");
-      }
-      auto field = [&](const char* name) -> std::optional<std::string> {
-        if (!row.is_object() || !row.contains(name)) return std::nullopt;
-        BERTC_CHECK(row[name].is_string(), where, ": \"", name, "\" is not a string");
-        return row[name].get<std::string>();
-      };
-      const auto text = field("text"), a = field("text_a"), b = field("text_b");
-      BERTC_CHECK(text.has_value() != (a.has_value() || b.has_value()) && a.has_value() == b.has_value(),
-                  where, ": expected a JSON object with \"text\", or with \"text_a\" and \"text_b\"");
-      const Encoding e = with_context(where, [&] {
-        return text ? tokenizer.encode(*text, log.max_length)
-                    : tokenizer.encode_pair(*a, *b, log.max_length);
-      });
-      log.add(where, e);
-      append_jsonl(tokenizer, e, !text, out);
-    }
-    if (out.size() > kFlushBytes) flush(out);
-  }
-  BERTC_CHECK(!std::cin.bad(), "stdin: read error");
-  flush(out);
+  out_file.write(out.data(), out.size());
+  out_file.commit();
   log.summary();
   return 0;
 }

@@ -36,7 +36,7 @@ int run_validate(const Args& args) {
   if (!parse_args(app, args)) return 0;
 
   const ReferenceBundle bundle = load_reference(reference);
-  auto file = ModelFile::open(model_path);
+  auto file = open_bert_model(model_path);
   BackendOptions bo = device.backend_options();
   int64_t total = 0;
   for (const auto& row : bundle.input_ids) total += static_cast<int64_t>(row.size());

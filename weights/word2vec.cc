@@ -89,14 +89,17 @@ Word2VecReader::Word2VecReader(std::FILE* file, std::string name)
       const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
       if (nl) {
         std::vector<std::string_view> f = split_fields(std::string_view(start, nl - start));
-        if (static_cast<int64_t>(f.size()) == dim_ + 1) {
-          binary_ = false;
-          for (size_t i = 1; i < f.size() && !binary_; ++i) {
-            float v;
-            auto [p, ec] = std::from_chars(f[i].data(), f[i].data() + f[i].size(), v);
-            if (p != f[i].data() + f[i].size() || ec == std::errc::invalid_argument) binary_ = true;
-          }
+        bool numbers = f.size() >= 2;
+        for (size_t i = 1; i < f.size() && numbers; ++i) {
+          float v;
+          auto [p, ec] = std::from_chars(f[i].data(), f[i].data() + f[i].size(), v);
+          numbers = p == f[i].data() + f[i].size() && ec != std::errc::invalid_argument;
         }
+        // A word and only numbers is a text record (a binary one's float bytes fail this almost
+        // surely); with another count than the header's dim it is the header that is wrong.
+        BERTC_CHECK(!numbers || static_cast<int64_t>(f.size()) == dim_ + 1, name_, ": line 2 has ",
+                    f.size() - 1, " values, expected ", dim_, " (the header's dim)");
+        binary_ = !numbers;
         break;
       }
       if (end_ - pos_ >= kMaxLineBytes || !fill()) break;  // no newline: binary (or too short)

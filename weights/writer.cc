@@ -1,5 +1,5 @@
 // ModelWriter: lays out a .bertc file (weights/FORMAT.md) when the first tensor bytes arrive,
-// streams data through AtomicFile while hashing it, then rewrites the table with the checksums.
+// streams data through OutputFile while hashing it, then rewrites the table with the checksums.
 // Round-trips through ModelFile::open in tests/weights/model_file_test.cc.
 #include "weights/writer.h"
 
@@ -26,9 +26,10 @@ struct ModelWriter::Impl {
     Hasher64 hasher;
   };
 
-  explicit Impl(std::string path, ModelKind k) : file(std::move(path)), kind(k) {}
+  explicit Impl(std::string path, ModelKind k)
+      : file(std::move(path), OutputFile::Access::kSeekable), kind(k) {}
 
-  AtomicFile file;
+  OutputFile file;  // seekable: the table is rewritten with the checksums at the end
   ModelKind kind;
   nlohmann::json meta = nlohmann::json::object();
   std::vector<Entry> entries;

@@ -1,5 +1,6 @@
-// ModelWriter: streams a .bertc file (spec: weights/FORMAT.md) to OUT.tmp and renames it to OUT on
-// commit(); destroyed (or interrupted by SIGINT/SIGTERM) before commit, it leaves nothing behind.
+// ModelWriter: streams a .bertc file (spec: weights/FORMAT.md) through OutputFile (a temp file
+// renamed to OUT on commit() when OUT is a regular or new file); destroyed (or interrupted by
+// SIGINT/SIGTERM) before commit, it leaves nothing behind.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/atomic_file.h"
+#include "common/output_file.h"
 #include "weights/model_file.h"
 
 namespace bertc {

@@ -195,8 +195,8 @@ TEST_F(ConvertCli, MissingTensor) {
 TEST_F(ConvertCli, OutputDirectoryMissing) {
   RunResult r = run_bertc({"convert", model_, "-o", dir_ / "no/such/out.bertc"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "bertc: error: " + (dir_ / "no/such/out.bertc") + ": cannot create " +
-                       (dir_ / "no/such/out.bertc.tmp") + ": No such file or directory\n");
+  EXPECT_EQ(r.err, "bertc: error: " + (dir_ / "no/such/out.bertc") + ": cannot create: directory " +
+                       (dir_ / "no/such") + " does not exist\n");
 }
 
 TEST(ConvertCliFixtures, TinyPtPrintsOneNoteForIgnoredHeads) {

@@ -111,7 +111,7 @@ TEST_F(SearchCli, SearchBertReproducesReferenceRankings) {
   std::string corpus, queries;
   for (const auto& row : ref["corpus_rows"]) corpus += inputs["sentences"][row.get<int>()].get<std::string>() + "\n";
   for (const auto& row : ref["query_rows"]) queries += inputs["sentences"][row.get<int>()].get<std::string>() + "\n";
-  test::CliResult r = run("search -m " + path("tiny.bertc") + " --modes pooled,mean,cls -k 9 --format jsonl --corpus " +
+  test::CliResult r = run("search -m " + path("tiny.bertc") + " --pool pooled,mean,cls -k 9 --format jsonl --corpus " +
               write("corpus.txt", corpus) + " --queries " + write("queries.txt", queries) + " -q");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<nlohmann::json> rows;
@@ -207,7 +207,7 @@ TEST_F(SearchCli, IndexBuildResumeAndSearch) {
 
 TEST_F(SearchCli, IndexF16MatchesF32Ranking) {
   std::string corpus = write("ic16.txt", "the river bank\nmoney in the bank\na cat\nthe dog\nriver water\n");
-  ASSERT_EQ(run("index build --corpus " + corpus + " --w2v " + path("glove.bertc") + " --dtype f16 -o " + path("idx16") + " -q").exit_code, 0);
+  ASSERT_EQ(run("index build --corpus " + corpus + " --w2v " + path("glove.bertc") + " --store-dtype f16 -o " + path("idx16") + " -q").exit_code, 0);
   test::CliResult r = run("search --index " + path("idx16") + " --w2v " + path("glove.bertc") + " -k 5 --format jsonl river");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   test::CliResult want = run("search --corpus " + corpus + " --w2v " + path("glove.bertc") + " -k 5 --format jsonl river");
@@ -229,7 +229,7 @@ TEST_F(SearchCli, UsageAndInputErrors) {
   EXPECT_EQ(r.err, "bertc: error: " + path("missing.txt") + ": cannot open\n");
   r = run("similarity --pool w2v x y");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "bertc similarity: error: mode w2v needs --w2v W2V.bertc\n");
+  EXPECT_EQ(r.err, "bertc similarity: error: --pool w2v needs --w2v W2V.bertc\n");
   r = run("search --corpus " + write("bad.jsonl", "{\"txt\": 1}\n") + " --w2v " + path("glove.bertc") + " q");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(count_lines(r.err), 1) << r.err;

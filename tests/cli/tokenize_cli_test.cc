@@ -1,5 +1,6 @@
 // bertc tokenize, run as a user would: exit codes, one-line errors on stderr, and stdout that is
-// diffable with the fixtures (--jsonl on cases.jsonl reproduces its tokens and ids byte for byte).
+// diffable with the fixtures (JSON-lines input of cases.jsonl reproduces its tokens and ids byte
+// for byte).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ TEST(TokenizeCli, TextArguments) {
 
 TEST(TokenizeCli, JsonlReproducesCasesFile) {
   const std::string cases = std::string(BERTC_TEST_DATA) + "/tokenizer/cases.jsonl";
-  const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl --max-length 0", cases);
+  const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl --max-length 0", cases);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream want_lines(read_file(cases)), got_lines(r.out);
   std::string want, got;
@@ -78,7 +79,7 @@ TEST(TokenizeCli, JsonlReproducesCasesFile) {
 
 TEST(TokenizeCli, JsonlPairsAndTruncationReport) {
   const std::string pairs = std::string(BERTC_TEST_DATA) + "/tokenizer/pairs.jsonl";
-  const test::CliResult full = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", pairs);
+  const test::CliResult full = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl", pairs);
   ASSERT_EQ(full.exit_code, 0) << full.err;
   std::istringstream want_lines(read_file(pairs)), got_lines(full.out);
   std::string want, got;
@@ -91,12 +92,15 @@ TEST(TokenizeCli, JsonlPairsAndTruncationReport) {
     EXPECT_EQ(g["tokens_b"], w["tokens_b"]);
     over_12 += w["ids"].size() > 12;
   }
-  const test::CliResult cut = run_tokenize("--vocab '" + vocab_path() + "' --jsonl --max-length 12", pairs);
+  const test::CliResult cut = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl --max-length 12", pairs);
   ASSERT_EQ(cut.exit_code, 0) << cut.err;
   EXPECT_EQ(line_count(cut.out), 50u);
   std::istringstream cut_lines(cut.out);
   while (std::getline(cut_lines, got)) EXPECT_LE(nlohmann::json::parse(got)["ids"].size(), 12u);
-  EXPECT_NE(cut.err.find("stdin line 1: truncated to 12 tokens"), std::string::npos) << cut.err;
+  EXPECT_NE(cut.err.find("<stdin>:1: truncated to 12 tokens"), std::string::npos) << cut.err;
+  // The same file by name is JSON lines by its extension.
+  const test::CliResult by_name = run_tokenize("--vocab '" + vocab_path() + "' --max-length 12 -i '" + pairs + "'");
+  EXPECT_EQ(by_name.out, cut.out);
   EXPECT_NE(cut.err.find(str_cat("truncated ", over_12, " of 50 inputs to --max-length 12")),
             std::string::npos)
       << cut.err;
@@ -106,15 +110,17 @@ TEST(TokenizeCli, InvalidUtf8NamesLineAndByte) {
   const std::string in = write_input("bad_utf8.txt", "fine\nab\xC0\xAF" "cd\nlater\n");
   const test::CliResult r = run_tokenize("--vocab '" + vocab_path() + "'", in);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "bertc: error: stdin line 2: invalid UTF-8 at byte offset 2 (overlong encoding)\n");
+  EXPECT_EQ(r.err, "bertc: error: <stdin>:2: invalid UTF-8 at byte 3 (overlong encoding; "
+                   "--utf8-errors replace to go on)\n");
   const test::CliResult replaced = run_tokenize("--vocab '" + vocab_path() + "' --utf8-errors replace", in);
   EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
   EXPECT_EQ(line_count(replaced.out), 3u);
   EXPECT_NE(replaced.out.find("\nabc ##d\t"), std::string::npos) << replaced.out;
-  const test::CliResult jsonl = run_tokenize("--vocab '" + vocab_path() + "' --jsonl",
+  const test::CliResult jsonl = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl",
                                  write_input("bad_utf8.jsonl", "{\"text\": \"x\xED\xA0\x80\"}\n"));
   EXPECT_EQ(jsonl.exit_code, 1);
-  EXPECT_EQ(jsonl.err, "bertc: error: stdin line 1: invalid UTF-8 at byte offset 11 (UTF-16 surrogate)\n");
+  EXPECT_EQ(jsonl.err, "bertc: error: <stdin>:1: invalid UTF-8 at byte 12 (UTF-16 surrogate; "
+                       "--utf8-errors replace to go on)\n");
 }
 
 TEST(TokenizeCli, SpecialLiterals) {
@@ -139,8 +145,8 @@ TEST(TokenizeCli, ModelFileMatchesVocab) {
                               "/models/tiny-st/model' -o '" + model + "'";
   ASSERT_EQ(std::system(convert.c_str()), 0);
   const std::string cases = std::string(BERTC_TEST_DATA) + "/tokenizer/cases.jsonl";
-  const test::CliResult by_model = run_tokenize("-m '" + model + "' --jsonl", cases);
-  const test::CliResult by_vocab = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", cases);
+  const test::CliResult by_model = run_tokenize("-m '" + model + "' --input-format jsonl", cases);
+  const test::CliResult by_vocab = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl", cases);
   EXPECT_EQ(by_model.exit_code, 0) << by_model.err;
   EXPECT_EQ(line_count(by_model.out), 3338u);
   EXPECT_EQ(by_model.out, by_vocab.out);
@@ -156,8 +162,11 @@ TEST(TokenizeCli, UsageAndInputErrors) {
   r = run_tokenize("--vocab '" + vocab_path() + "' --utf8-errors ignore x");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(one_line(r)) << r.err;
-  r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl x");
-  EXPECT_EQ(r.exit_code, 2);
+  // JSON-lines TEXT arguments are JSON objects, as in embed.
+  r = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl x");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(one_line(r)) << r.err;
+  EXPECT_NE(r.err.find("argument 1: invalid JSON"), std::string::npos) << r.err;
   r = run_tokenize("--vocab /nonexistent/vocab.txt x");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "bertc: error: /nonexistent/vocab.txt: cannot open vocabulary file\n");
@@ -165,15 +174,15 @@ TEST(TokenizeCli, UsageAndInputErrors) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_line(r)) << r.err;
   EXPECT_NE(r.err.find("/nonexistent/model.bertc"), std::string::npos) << r.err;
-  r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl",
+  r = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl",
                    write_input("not_json.jsonl", "{\"text\": \"ok\"}\n{\"text\": 5}\n"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "bertc: error: stdin line 2: \"text\" is not a string\n");
-  r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", write_input("garbage.jsonl", "{oops\n"));
+  EXPECT_EQ(r.err, "bertc: error: <stdin>:2: \"text\" must be a string\n");
+  r = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl", write_input("garbage.jsonl", "{oops\n"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_line(r)) << r.err;
-  EXPECT_NE(r.err.find("stdin line 1: not valid JSON"), std::string::npos) << r.err;
-  r = run_tokenize("--vocab '" + vocab_path() + "' --jsonl", write_input("no_text.jsonl", "{\"a\": \"b\"}\n"));
+  EXPECT_NE(r.err.find("<stdin>:1: invalid JSON"), std::string::npos) << r.err;
+  r = run_tokenize("--vocab '" + vocab_path() + "' --input-format jsonl", write_input("no_text.jsonl", "{\"a\": \"b\"}\n"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(one_line(r)) << r.err;
 }

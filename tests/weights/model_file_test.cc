@@ -304,10 +304,11 @@ TEST(ModelWriter, LeavesNothingBehindWithoutCommit) {
   TempDir dir;
   {
     ModelWriter w(dir / "x.bertc", ModelKind::kBert);
-    EXPECT_TRUE(std::filesystem::exists(dir / "x.bertc.tmp"));
+    EXPECT_EQ(dir.count(), 1u);  // the temp file beside it
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.bertc"));
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "x.bertc"));
-  EXPECT_FALSE(std::filesystem::exists(dir / "x.bertc.tmp"));
+  EXPECT_EQ(dir.count(), 0u);
 }
 
 TEST(ModelWriter, RejectsMisuse) {
