@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "kernels/topk.h"
+#include "kernels/cpu/cpu_plan.h"
 
 namespace bertc {
 
@@ -53,12 +53,14 @@ std::vector<std::vector<SearchHit>> top_k(const CorpusView& corpus, const float*
   l2_normalize_rows(q.data(), num_queries, corpus.dim);
   std::vector<int64_t> index(static_cast<size_t>(num_queries * k));
   std::vector<float> score(static_cast<size_t>(num_queries * k));
+  // Outside any backend: the process's CPU plan (BERTC_CPU or the best this CPU runs).
+  const cpu::CpuKernels& kernels = cpu::process_kernels();
   if (corpus.dtype == DType::kF32) {
-    cpu::topk(static_cast<const float*>(corpus.data), corpus.rows, corpus.dim, q.data(),
-              num_queries, k, index.data(), score.data(), threads);
+    kernels.topk(static_cast<const float*>(corpus.data), corpus.rows, corpus.dim, q.data(),
+                 num_queries, k, index.data(), score.data(), threads);
   } else {
-    cpu::topk_f16(static_cast<const uint16_t*>(corpus.data), corpus.rows, corpus.dim, q.data(),
-                  num_queries, k, index.data(), score.data(), threads);
+    kernels.topk_f16(static_cast<const uint16_t*>(corpus.data), corpus.rows, corpus.dim, q.data(),
+                     num_queries, k, index.data(), score.data(), threads);
   }
   std::vector<std::vector<SearchHit>> hits(static_cast<size_t>(num_queries));
   for (int64_t j = 0; j < num_queries; ++j)

@@ -8,13 +8,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "engine/batch.h"
 #include "engine/tensor.h"
-#include "kernels/pooling.h"  // PoolMode
+#include "kernels/cpu/cpu_plan.h"  // cpu::Isa
+#include "kernels/pooling.h"       // PoolMode
 
 namespace bertc {
 
@@ -196,6 +198,9 @@ struct BackendOptions {
   // turns them off.
   bool cuda_graphs = true;
   int threads = 0;            // CPU; 0 = all cores
+  // CPU: the instruction set whose kernels the backend runs (kernels/cpu/cpu_plan.h); unset: the
+  // process plan (BERTC_CPU, else the best this CPU has). One the CPU lacks is an error.
+  std::optional<cpu::Isa> cpu_isa;
   int64_t max_tokens = 0;     // largest N the workspace must hold (CUDA sizes batch buffers)
   int64_t max_seqs = 0;       // largest B
 };

@@ -12,15 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "kernels/attention.h"
-#include "kernels/bias_gelu.h"
-#include "kernels/embedding.h"
 #include "kernels/gemm.h"
-#include "kernels/gemm_bf16.h"
-#include "kernels/l2_normalize.h"
-#include "kernels/layer_norm.h"
-#include "kernels/pooling.h"
-#include "kernels/tanh.h"
 
 namespace bertc {
 namespace {
@@ -33,7 +25,8 @@ size_t align_up(size_t n) { return (n + kAlignBytes - 1) / kAlignBytes * kAlignB
 
 }  // namespace
 
-CpuBackend::CpuBackend(const BackendOptions& options) {
+CpuBackend::CpuBackend(const BackendOptions& options)
+    : kernels_(options.cpu_isa ? cpu::cpu_kernels(*options.cpu_isa) : cpu::process_kernels()) {
   BERTC_CHECK(options.dtype == DType::kF32 || options.dtype == DType::kBF16, "cpu backend: dtype ",
               dtype_name(options.dtype), " is not supported (the cpu backend runs f32 or bf16)");
   gemm_dtype_ = options.dtype;
@@ -104,12 +97,11 @@ Tensor CpuBackend::do_prepare_weight(const Tensor& host_weight, Buffer* arena,
 Tensor CpuBackend::do_prepare_gemm_weight(const Tensor& host_weight, Buffer* arena,
                                           size_t& arena_offset_bytes) {
   const bool bf16 = gemm_dtype_ == DType::kBF16;
-  if (!bf16 && !cpu::gemm_packed_available())
-    return do_prepare_weight(host_weight, arena, arena_offset_bytes);
   const int64_t m = host_weight.shape[0], k = host_weight.shape[1];
   const size_t offset = align_up(arena_offset_bytes);
-  arena_offset_bytes = offset + (bf16 ? static_cast<size_t>(gemm_bf16_packed_elems(m, k)) * sizeof(uint16_t)
-                                      : static_cast<size_t>(cpu::gemm_packed_floats(m, k)) * sizeof(float));
+  arena_offset_bytes =
+      offset + (bf16 ? static_cast<size_t>(kernels_.gemm_bf16_packed_elems(m, k)) * sizeof(uint16_t)
+                     : static_cast<size_t>(kernels_.gemm_packed_floats(m, k)) * sizeof(float));
   Tensor out;
   out.dtype = gemm_dtype_;
   out.shape = host_weight.shape;
@@ -126,16 +118,16 @@ Tensor CpuBackend::do_prepare_gemm_weight(const Tensor& host_weight, Buffer* are
     w = widened.data();
   }
   if (bf16) {
-    gemm_bf16_pack(w, m, k, out.as<uint16_t>());
+    kernels_.gemm_bf16_pack(w, m, k, out.as<uint16_t>());
   } else {
-    cpu::gemm_pack(w, m, k, out.as<float>());
+    kernels_.gemm_pack(w, m, k, out.as<float>());
     packed_f32_.insert(out.data);
   }
   return out;
 }
 
 void CpuBackend::reserve_attention_scratch(int64_t seq_len_max) {
-  const auto floats = cpu::attention_scratch_floats(seq_len_max, omp_get_max_threads());
+  const auto floats = kernels_.attention_scratch_floats(seq_len_max, omp_get_max_threads());
   const size_t nbytes = static_cast<size_t>(floats) * sizeof(float);
   if (nbytes > attention_scratch_.nbytes()) attention_scratch_ = allocate(nbytes);
 }
@@ -148,10 +140,10 @@ void CpuBackend::do_begin_batch(const PackedBatch& batch) {
 void CpuBackend::run_gemm(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y,
                           Epilogue epilogue) {
   if (w.dtype == DType::kBF16)
-    return cpu::gemm_bf16(x.as<const float>(), w.as<const uint16_t>(), bias.as<const float>(),
+    return kernels_.gemm_bf16(x.as<const float>(), w.as<const uint16_t>(), bias.as<const float>(),
                           y.as<float>(), x.shape[0], w.shape[0], x.shape[1], epilogue);
   if (packed_f32_.count(w.data))
-    return cpu::gemm_packed(x.as<const float>(), w.as<const float>(), bias.as<const float>(),
+    return kernels_.gemm_packed(x.as<const float>(), w.as<const float>(), bias.as<const float>(),
                             y.as<float>(), x.shape[0], w.shape[0], x.shape[1], epilogue);
   cpu::gemm(x.as<const float>(), w.as<const float>(), bias.as<const float>(), y.as<float>(),
             x.shape[0], w.shape[0], x.shape[1], epilogue);
@@ -173,20 +165,20 @@ void CpuBackend::do_gemm_bias_gelu(const Tensor& x, const Tensor& w, const Tenso
 }
 
 void CpuBackend::do_add_bias_gelu(const Tensor& x, const Tensor& bias) {
-  cpu::bias_gelu(x.as<float>(), bias.as<const float>(), x.shape[0], x.shape[1]);
+  kernels_.bias_gelu(x.as<float>(), bias.as<const float>(), x.shape[0], x.shape[1]);
 }
 
 void CpuBackend::do_add_bias_residual_layer_norm(const Tensor& x, const Tensor& bias,
                                                  const Tensor& residual, const Tensor& gamma,
                                                  const Tensor& beta, float eps, const Tensor& y) {
-  cpu::bias_residual_layer_norm(x.as<const float>(), bias.as<const float>(),
+  kernels_.bias_residual_layer_norm(x.as<const float>(), bias.as<const float>(),
                                 residual.as<const float>(), gamma.as<const float>(),
                                 beta.as<const float>(), eps, y.as<float>(), x.shape[0], x.shape[1]);
 }
 
 void CpuBackend::do_embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
                           const Tensor& gamma, const Tensor& beta, float eps, const Tensor& out) {
-  cpu::embedding(batch_->input_ids.data(), batch_->token_type_ids.data(),
+  kernels_.embedding(batch_->input_ids.data(), batch_->token_type_ids.data(),
                  batch_->position_ids.data(), batch_->num_tokens(), word.as<const float>(),
                  position.as<const float>(), token_type.as<const float>(), gamma.as<const float>(),
                  beta.as<const float>(), eps, word.shape[1], out.as<float>());
@@ -197,20 +189,20 @@ void CpuBackend::do_attention(const Tensor& q, const Tensor& k, const Tensor& v,
   // begin_batch sized the scratch for this batch's seq_len_max and the thread count then; a
   // set_threads in between may raise the count, so check again (allocates only if it grew).
   reserve_attention_scratch(batch_->seq_len_max);
-  cpu::attention(q.as<const float>(), k.as<const float>(), v.as<const float>(), out.as<float>(),
+  kernels_.attention(q.as<const float>(), k.as<const float>(), v.as<const float>(), out.as<float>(),
                  batch_->cu_seqlens.data(), batch_->num_seqs(), num_heads,
                  q.shape[1] / num_heads, static_cast<float*>(attention_scratch_.data()));
 }
 
 void CpuBackend::do_pool(const Tensor& hidden, PoolMode mode, const Tensor& out) {
-  cpu::pool(hidden.as<const float>(), batch_->cu_seqlens.data(), batch_->num_seqs(),
+  kernels_.pool(hidden.as<const float>(), batch_->cu_seqlens.data(), batch_->num_seqs(),
             hidden.shape[1], mode, out.as<float>());
 }
 
-void CpuBackend::do_tanh(const Tensor& x) { cpu::tanh(x.as<float>(), x.numel()); }
+void CpuBackend::do_tanh(const Tensor& x) { kernels_.tanh(x.as<float>(), x.numel()); }
 
 void CpuBackend::do_l2_normalize(const Tensor& x) {
-  cpu::l2_normalize(x.as<float>(), x.shape[0], x.shape[1]);
+  kernels_.l2_normalize(x.as<float>(), x.shape[0], x.shape[1]);
 }
 
 }  // namespace bertc

@@ -1,13 +1,14 @@
-// CpuBackend: Backend on the host, running the bertc::cpu kernels (AVX-512 or Eigen GEMM + OpenMP).
-// Activations are f32. Weights other than gemm's are used in place when f32 (zero-copy views into
-// the mmap) and widened once when f16/bf16. gemm weights are packed once at load: at f32 for
-// cpu::gemm_packed where the CPU has AVX-512 (else used as stored, by Eigen), at bf16 rounded for
-// the bf16 kernels (kernels/gemm_bf16.h); BertModel then releases the file's copy.
+// CpuBackend: Backend on the host, running one ISA's table of bertc::cpu kernels for its whole life
+// (kernels/cpu/cpu_plan.h; OpenMP threads). Activations are f32. Weights other than gemm's are used
+// in place when f32 (zero-copy views into the mmap) and widened once when f16/bf16. gemm weights
+// are packed once at load in the table's layout: at f32 for its gemm_packed, at bf16 rounded for
+// its gemm_bf16 (kernels/gemm_bf16.h); BertModel then releases the file's copy.
 #pragma once
 
 #include <unordered_set>
 
 #include "engine/backend.h"
+#include "kernels/cpu/cpu_plan.h"
 #include "kernels/gemm.h"  // Epilogue
 
 namespace bertc {
@@ -25,6 +26,8 @@ class CpuBackend final : public Backend {
   void set_threads(int threads) override;
   void synchronize() override {}
   Buffer allocate(size_t nbytes) override;
+  // The kernels this backend runs.
+  const cpu::CpuKernels& kernels() const { return kernels_; }
 
  private:
   void do_upload(const void* host, const Tensor& dst) override;
@@ -61,10 +64,11 @@ class CpuBackend final : public Backend {
   // a longer sequence or more threads than ever before arrive.
   void reserve_attention_scratch(int64_t seq_len_max);
 
+  const cpu::CpuKernels& kernels_;
   int threads_ = 1;
   DType gemm_dtype_ = DType::kF32;  // f32, or bf16 at --dtype bf16
-  // f32 weights prepare_gemm_weight packed for cpu::gemm_packed (where the CPU runs it); any
-  // other f32 w given to gemm is in HF's [M, K] layout and takes cpu::gemm.
+  // f32 weights prepare_gemm_weight packed for kernels_.gemm_packed; any other f32 w given to
+  // gemm is in HF's [M, K] layout and takes the portable cpu::gemm.
   std::unordered_set<const void*> packed_f32_;
   Buffer attention_scratch_;  // [attention_scratch_floats(seq_len_max, threads_)]
 };

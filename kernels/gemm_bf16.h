@@ -37,9 +37,9 @@ void gemm_bf16(const float* x, const float* w, const float* bias, float* y, int6
 }  // namespace bertc::ref
 
 namespace bertc::cpu {
-// w_packed from gemm_bf16_pack. Runs on AMX tiles where the CPU and kernel allow them, else on
-// AVX512-BF16 dot products (Zen 4), else on fp32 multiply-adds (same rounding of the inputs).
-// BERTC_GEMM=portable or =avx512bf16 forces a path (kernels/cpu/gemm_bf16_paths.h).
+// w_packed from gemm_bf16_pack. The portable path: x rounded, then x and w widened to fp32 per
+// task for fp32 multiply-adds. The CPU plan (kernels/cpu/cpu_plan.h) runs AMX tiles, AVX512-BF16
+// dot products or wider vectors where the CPU has them, on the same packed w.
 void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
                int64_t m, int64_t k, Epilogue epilogue = Epilogue::kBias);
 }  // namespace bertc::cpu

@@ -22,6 +22,7 @@
 #include "engine/bert.h"
 #include "common/error.h"
 #include "engine/make_backend.h"
+#include "kernels/cpu/cpu_plan.h"
 #include "common/strings.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -210,6 +211,12 @@ int run_bench(const Args& args) {
                           ? measure_fma_peak_gflops(threads > 0 ? threads : omp_get_max_threads())
                           : 0.0;
 
+  // The CPU and the kernels each op runs: stdout beside the table, stderr beside JSON lines.
+  if (bo.device == Device::kCpu) {
+    std::string lines = "# ";
+    for (const char c : cpu::describe_cpu_plan()) lines += c == '\n' ? std::string("\n# ") : std::string(1, c);
+    std::fprintf(format == "table" ? stdout : stderr, "%s\n", lines.c_str());
+  }
   if (format == "table") {
     std::printf("%-10s %12s %10s %12s %10s %7s %12s", "shape", "median_ms", "seq/s", "tok/s",
                 "GFLOP/s", "%peak", "peak_rss_mb");

@@ -9,6 +9,7 @@
 #include "bertc_version.h"
 #include "common/error.h"
 #include "engine/make_backend.h"
+#include "kernels/cpu/cpu_plan.h"
 #include "tools/commands.h"
 #include "app/model_path.h"
 
@@ -47,7 +48,8 @@ void print_help() {
       "  %s\n\n"
       "Options:\n"
       "  -h, --help     this help\n"
-      "  --version      version, git commit and whether CUDA was built in\n",
+      "  --version      version, git commit, whether CUDA was built in, the CPU and the kernels\n"
+      "                 each op runs on it (BERTC_CPU=portable|avx2|avx512|amx|neon picks them)\n",
       default_model_path().c_str());
 }
 
@@ -83,6 +85,13 @@ int main(int argc, char** argv) {
     std::printf("bertc %s (commit %s, CUDA %s)\n", BERTC_VERSION, BERTC_GIT_COMMIT,
                 cuda_built() ? "built in" : "not built");
     return finish_stdout(0);
+    try {
+      std::printf("%s\n", cpu::describe_cpu_plan().c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bertc: error: %s\n", e.what());
+      return dynamic_cast<const UsageError*>(&e) ? 2 : 1;
+    }
+    return 0;
   }
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;

@@ -1,13 +1,15 @@
-// gemm: ref vs cpu at BERT-base shapes (N tokens x [out, in]); reports GFLOP/s (2 N M K flops).
-// gemm/eigen and gemm/avx512 run each path of cpu::gemm on its own (kernels/cpu/gemm_paths.h).
+// gemm: ref vs every ISA's packed gemm (gemm/<isa>, kernels/cpu/cpu_plan.h; gemm/portable is Eigen)
+// at BERT-base shapes (N tokens x [out, in]); reports GFLOP/s (2 N M K flops). An ISA this CPU
+// lacks reports the reason as an error.
 #include "kernels/gemm.h"
 
 #include <benchmark/benchmark.h>
 
-#include "kernels/cpu/gemm_paths.h"
+#include <string>
+
+#include "kernels/cpu/cpu_plan.h"
 
 #include <new>
-#include <type_traits>
 #include <random>
 #include <vector>
 
@@ -38,30 +40,36 @@ Floats random_vec(int64_t n, unsigned seed) {
   return v;
 }
 
-// Epilogue: kBias, or kBiasGelu for gemm_gelu/* (the FFN-in layer with its activation fused).
-template <auto Gemm, Epilogue E = Epilogue::kBias>
-void bm_gemm(benchmark::State& state) {
-  // ref::gemm takes no epilogue; every cpu path does.
-  constexpr bool kIsRef = std::is_same_v<decltype(Gemm), decltype(&ref::gemm)>;
-  if constexpr (!kIsRef) {
-    if (Gemm == &cpu::gemm_avx512 && !cpu::has_avx512()) {
-      state.SkipWithError("this CPU has no AVX-512");
-      return;
-    }
-  }
+void bm_gemm_ref(benchmark::State& state) {
   const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
   const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
   Floats y(n * m);
   for (auto _ : state) {
-    if constexpr (kIsRef) {
-      Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k);
-    } else {
-      Gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k, E);
-    }
+    ref::gemm(x.data(), w.data(), bias.data(), y.data(), n, m, k);
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
                                                  benchmark::Counter::kIsRate);
+}
+
+// The ISA's packed gemm on w packed as the CPU backend packs it at load.
+void bm_gemm_isa(benchmark::State& state, cpu::Isa isa, Epilogue epilogue) {
+  if (const std::string why = cpu::isa_unavailable_reason(isa); !why.empty()) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  const cpu::CpuKernels& kernels = cpu::cpu_kernels(isa);
+  const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
+  const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
+  Floats packed(static_cast<size_t>(kernels.gemm_packed_floats(m, k))), y(n * m);
+  kernels.gemm_pack(w.data(), m, k, packed.data());
+  for (auto _ : state) {
+    kernels.gemm_packed(x.data(), packed.data(), bias.data(), y.data(), n, m, k, epilogue);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.SetLabel(kernels.gemm_packed.impl);
 }
 
 // N x M x K: QKV (2304 x 768), attention output (768 x 768), FFN in (3072 x 768), FFN out (768 x 3072).
@@ -72,31 +80,23 @@ void bert_shapes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
-BENCHMARK(bm_gemm<ref::gemm>)->Name("gemm/ref")->Args({128, 768, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Apply(bert_shapes);
-BENCHMARK(bm_gemm<cpu::gemm_eigen>)->Name("gemm/eigen")->Apply(bert_shapes);
-BENCHMARK(bm_gemm<cpu::gemm_avx512>)->Name("gemm/avx512")->Apply(bert_shapes);
-// gemm/packed: the layout the CPU backend packs f32 weights into at load (cpu::gemm_packed).
-void bm_gemm_packed(benchmark::State& state) {
-  if (!cpu::gemm_packed_available()) {
-    state.SkipWithError("this CPU has no AVX-512");
-    return;
+BENCHMARK(bm_gemm_ref)->Name("gemm/ref")->Args({128, 768, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// gemm/<isa> at every BERT shape, gemm_gelu/<isa> (the FFN-in layer with its activation fused),
+// and one short sentence (7 rows: the latency of a tail tile).
+const bool kRegistered = [] {
+  for (cpu::Isa isa : cpu::kAllIsas) {
+    const std::string name = cpu::isa_name(isa);
+    benchmark::RegisterBenchmark(("gemm/" + name).c_str(), bm_gemm_isa, isa, Epilogue::kBias)
+        ->Apply(bert_shapes);
+    benchmark::RegisterBenchmark(("gemm_gelu/" + name).c_str(), bm_gemm_isa, isa,
+                                 Epilogue::kBiasGelu)
+        ->Args({128, 3072, 768})->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("gemm/" + name).c_str(), bm_gemm_isa, isa, Epilogue::kBias)
+        ->Args({7, 3072, 768})->Unit(benchmark::kMicrosecond)->UseRealTime();
   }
-  const int64_t n = state.range(0), m = state.range(1), k = state.range(2);
-  const auto x = random_vec(n * k, 1), w = random_vec(m * k, 2), bias = random_vec(m, 3);
-  Floats packed(static_cast<size_t>(cpu::gemm_packed_floats(m, k))), y(n * m);
-  cpu::gemm_pack(w.data(), m, k, packed.data());
-  for (auto _ : state) {
-    cpu::gemm_packed(x.data(), packed.data(), bias.data(), y.data(), n, m, k);
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * m * k * state.iterations() / 1e9,
-                                                 benchmark::Counter::kIsRate);
-}
-BENCHMARK(bm_gemm_packed)->Name("gemm/packed")->Apply(bert_shapes);
-BENCHMARK(bm_gemm<cpu::gemm, Epilogue::kBiasGelu>)->Name("gemm_gelu/cpu")->Args({128, 3072, 768})->Args({2048, 3072, 768})->Unit(benchmark::kMillisecond)->UseRealTime();
-// One short sentence: latency of the padded tail tile.
-BENCHMARK(bm_gemm<cpu::gemm>)->Name("gemm/cpu")->Args({7, 3072, 768})->Unit(benchmark::kMicrosecond)->UseRealTime();
+  return true;
+}();
 
 }  // namespace
 }  // namespace bertc

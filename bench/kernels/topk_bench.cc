@@ -1,6 +1,7 @@
 // topk: one query's top-10 over R x D embeddings (the search scan), f32 and f16 storage, plus the
 // reference on a small size. Bytes processed = the matrix bytes read per query: the scan is
 // memory-bound, so compare GB/s with the machine's ~32 GB/s read bandwidth.
+// "cpu" runs the process plan (kernels/cpu/cpu_plan.h): BERTC_CPU=portable|avx2|... picks another.
 #include <benchmark/benchmark.h>
 #include <sys/mman.h>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "common/dtype.h"
+#include "kernels/cpu/cpu_plan.h"
 #include "kernels/topk.h"
 
 namespace bertc {
@@ -66,7 +68,7 @@ void BM_topk_cpu(benchmark::State& state) {
   std::vector<int64_t> idx(k);
   std::vector<float> s(k);
   for (auto _ : state) {
-    cpu::topk(m.data, rows, dim, q.data(), 1, k, idx.data(), s.data(), threads);
+    cpu::process_kernels().topk(m.data, rows, dim, q.data(), 1, k, idx.data(), s.data(), threads);
     benchmark::DoNotOptimize(idx.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * dim * 4);
@@ -80,7 +82,8 @@ void BM_topk_f16_cpu(benchmark::State& state) {
   std::vector<int64_t> idx(k);
   std::vector<float> s(k);
   for (auto _ : state) {
-    cpu::topk_f16(m.data, rows, dim, q.data(), 1, k, idx.data(), s.data(), threads);
+    cpu::process_kernels().topk_f16(m.data, rows, dim, q.data(), 1, k, idx.data(), s.data(),
+                                    threads);
     benchmark::DoNotOptimize(idx.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * dim * 2);
@@ -105,7 +108,7 @@ void BM_topk_cpu_batch16(benchmark::State& state) {
   std::vector<int64_t> idx(nq * k);
   std::vector<float> s(nq * k);
   for (auto _ : state) {
-    cpu::topk(m.data(), rows, dim, q.data(), nq, k, idx.data(), s.data());
+    cpu::process_kernels().topk(m.data(), rows, dim, q.data(), nq, k, idx.data(), s.data(), 0);
     benchmark::DoNotOptimize(idx.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * dim * 4);

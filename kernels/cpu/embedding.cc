@@ -1,23 +1,16 @@
-// CPU embedding: gather the three rows, add, LayerNorm, one token per iteration; checked against
-// kernels/ref/embedding.cc (1e-5).
+// CPU embedding, portable (kernels/cpu/embedding_impl.h): gather the three rows, add, LayerNorm;
+// checked against kernels/ref/embedding.cc (1e-5).
 #include "kernels/embedding.h"
 
-#include "kernels/cpu/vec.h"
+#include "kernels/cpu/embedding_impl.h"
 
 namespace bertc::cpu {
 
 void embedding(const int32_t* ids, const int32_t* type_ids, const int32_t* position_ids, int64_t n,
                const float* word, const float* position, const float* token_type,
                const float* gamma, const float* beta, float eps, int64_t hidden, float* out) {
-#pragma omp parallel for schedule(static) if (n * hidden >= kMinParallelFloats)
-  for (int64_t i = 0; i < n; ++i) {
-    const float* w = word + static_cast<int64_t>(ids[i]) * hidden;
-    const float* p = position + static_cast<int64_t>(position_ids[i]) * hidden;
-    const float* t = token_type + static_cast<int64_t>(type_ids[i]) * hidden;
-    float* row = out + i * hidden;
-    for (int64_t c = 0; c < hidden; ++c) row[c] = w[c] + p[c] + t[c];
-    layer_norm_row(row, gamma, beta, eps, hidden);
-  }
+  embedding_rows(ids, type_ids, position_ids, n, word, position, token_type, gamma, beta, eps,
+                 hidden, out);
 }
 
 }  // namespace bertc::cpu

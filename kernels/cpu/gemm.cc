@@ -1,9 +1,7 @@
-// CPU gemm: the hand-written AVX-512 kernel (kernels/cpu/gemm_avx512.cc) where the CPU has it,
-// else Eigen's single-threaded GEMM on fixed tiles, the tiles spread over OpenMP threads.
-// Both are checked against kernels/ref/gemm.cc (rtol growing with k) and bitwise per row in the
-// tests.
+// The portable CPU gemm: Eigen's single-threaded GEMM on fixed tiles, the tiles spread over
+// OpenMP threads; and the portable "packed" gemm, which is the same on a copy of w. Checked
+// against kernels/ref/gemm.cc (rtol growing with k) and bitwise per row in the tests.
 //
-// The Eigen path:
 // Why tiles instead of one Eigen product: Eigen picks its code path and K blocking from the
 // matrix sizes and its own thread count (n == 1 becomes a GEMV, leftover rows use other
 // micro-kernels, a multi-threaded product blocks K differently), so a row's bits would depend
@@ -16,7 +14,7 @@
 // This leans on Eigen 3.4's internals, so GemmInvariance (tests/kernels/gemm_test.cc) checks it
 // bitwise; it passes with Eigen built for AVX-512, AVX2 (-march=haswell) and plain SSE2.
 #include "kernels/gemm.h"
-#include "kernels/cpu/gemm_paths.h"
+#include "kernels/cpu/gemm_tasks.h"
 
 // GCC 12 reports Eigen 3.4's AVX-512 transpose in gemm_pack_lhs (_mm512_undefined_ps operands)
 // as maybe-uninitialized: a known false positive inside headers we do not own.
@@ -26,7 +24,6 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -59,12 +56,12 @@ void gemm_small_m(const float* x, const float* w, const float* bias, float* y, i
 
 }  // namespace
 
-void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int64_t n,
-                int64_t m, int64_t k, Epilogue epilogue) {
+void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
+          int64_t k, Epilogue epilogue) {
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
   if (m < kSmallM) {
     gemm_small_m(x, w, bias, y, n, m, k);
-    if (epilogue == Epilogue::kBiasGelu) gelu_block(y, m, n, m);
+    if (epilogue == Epilogue::kBiasGelu) gelu_rows(y, m, n, m);
     return;
   }
   // Eigen must never fork on its own: a team of one thread (OMP_DYNAMIC, thread limits) would
@@ -104,22 +101,20 @@ void gemm_eigen(const float* x, const float* w, const float* bias, float* y, int
           for (int64_t c = 0; c < cols; ++c) row[c] += bias[c0 + c];
         }
       }
-      if (epilogue == Epilogue::kBiasGelu) gelu_block(y + r0 * m + c0, m, rows, cols);
+      if (epilogue == Epilogue::kBiasGelu) gelu_rows(y + r0 * m + c0, m, rows, cols);
     }
   }
 }
 
-void gemm(const float* x, const float* w, const float* bias, float* y, int64_t n, int64_t m,
-          int64_t k, Epilogue epilogue) {
-  // BERTC_GEMM=eigen keeps the Eigen path on an AVX-512 CPU: for side-by-side timings and to
-  // rule the hand-written kernel out when chasing a difference. Read once: a process never
-  // mixes the two paths' bits.
-  static const bool avx512 = [] {
-    const char* env = std::getenv("BERTC_GEMM");
-    return has_avx512() && !(env && std::strcmp(env, "eigen") == 0);
-  }();
-  if (avx512) return gemm_avx512(x, w, bias, y, n, m, k, epilogue);
-  gemm_eigen(x, w, bias, y, n, m, k, epilogue);
+int64_t gemm_packed_floats(int64_t m, int64_t k) { return m * k; }
+
+void gemm_pack(const float* w, int64_t m, int64_t k, float* packed) {
+  if (m > 0 && k > 0) std::memcpy(packed, w, sizeof(float) * m * k);
+}
+
+void gemm_packed(const float* x, const float* packed, const float* bias, float* y, int64_t n,
+                 int64_t m, int64_t k, Epilogue epilogue) {
+  gemm(x, packed, bias, y, n, m, k, epilogue);
 }
 
 }  // namespace bertc::cpu

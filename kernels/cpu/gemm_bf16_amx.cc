@@ -8,30 +8,21 @@
 // Why a row's bits never depend on n or the threads: each accumulator element sums its own row
 // of x against one column of w, k step by k step in increasing order, whatever block or thread it
 // falls in; padding rows of x are zeros that only feed padding rows of the accumulators.
-#include <cpuid.h>
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
-#include "kernels/cpu/gemm_bf16_paths.h"
+#include "kernels/cpu/gemm_bf16_widen.h"  // gemm_bf16_store
+#include "kernels/cpu/kernels_amx.h"
+#include "kernels/cpu/scratch.h"
 
-namespace bertc::cpu {
+namespace bertc::cpu::amx {
 namespace {
-
-// Linux gives a process the (8 KB) AMX tile state only when asked: arch/x86/include/uapi/asm/prctl.h.
-constexpr int kArchReqXcompPerm = 0x1023;
-constexpr int kXfeatureXtiledata = 18;
 
 constexpr int64_t kTileElems = 512;         // bf16 in one packed 16 x 32 tile of w (1 KB)
 constexpr int64_t kXBlockBytes = 512 * 1024;  // the x rows of a task stay in L2 across its columns
 constexpr int64_t kColChunk = 128;           // output columns per task: 6 tasks at m = 768
-
-// Every CPU with AMX-BF16 also has AVX512-BF16 (Sapphire Rapids onwards), used to round x.
-#define BERTC_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16")))
 
 // Palette 1, eight tiles of 16 rows x 64 bytes: 0-3 the fp32 accumulators (16 x 16), 4-5 x
 // (16 rows x 32 bf16), 6-7 w (16 k pairs x 16 columns).
@@ -45,9 +36,9 @@ struct alignas(64) TileConfig {
 
 // Rows [r0, r1) (multiples of 32 in the padded x) x columns [c0, c1) (multiples of 32 in the
 // padded w) on the calling thread, whose tile configuration is loaded.
-BERTC_AMX void block(const uint16_t* xt, const uint16_t* w_packed, const float* bias, float* y,
-                     int64_t n, int64_t m, int64_t kt, int64_t r0, int64_t r1, int64_t c0,
-                     int64_t c1, Epilogue epilogue) {
+void block(const uint16_t* xt, const uint16_t* w_packed, const float* bias, float* y,
+           int64_t n, int64_t m, int64_t kt, int64_t r0, int64_t r1, int64_t c0,
+           int64_t c1, Epilogue epilogue) {
   alignas(64) float sums[32 * 32];
   for (int64_t c = c0; c < c1; c += 32) {
     const uint16_t* w0 = w_packed + c / 16 * kt * kTileElems;  // columns c .. c + 15
@@ -87,26 +78,9 @@ BERTC_AMX void block(const uint16_t* xt, const uint16_t* w_packed, const float* 
   }
 }
 
-}  // namespace
-
-bool cpu_has_amx_bf16() {
-  // CPUID leaf 7, EDX bit 22 AMX-BF16, bit 24 AMX-TILE: clang 14's __builtin_cpu_supports does
-  // not know the AMX names.
-  unsigned eax, ebx, ecx, edx;
-  return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1) && (edx >> 24 & 1);
-}
-
-bool has_amx_bf16() {
-  // AVX512-BF16 too: this path rounds x with it (every AMX CPU so far has it).
-  static const bool yes = cpu_has_amx_bf16() && has_avx512_bf16() &&
-                          syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
-  return yes;
-}
-
 // Rounds rows [16 rt, 16 rt + 16) of x to bf16 straight into their tiles (VCVTNE2PS2BF16: round to
 // nearest even, as f32_to_bf16), zeros past n and k.
-BERTC_AMX void round_into_tiles(const float* x, int64_t n, int64_t k, int64_t kt, int64_t rt,
-                                uint16_t* xt) {
+void round_into_tiles(const float* x, int64_t n, int64_t k, int64_t kt, int64_t rt, uint16_t* xt) {
   for (int64_t t = 0; t < kt; ++t) {
     const int64_t i0 = t * 32;
     const int64_t width = std::min<int64_t>(32, k - i0);
@@ -128,8 +102,13 @@ BERTC_AMX void round_into_tiles(const float* x, int64_t n, int64_t k, int64_t kt
   }
 }
 
-BERTC_AMX void gemm_bf16_amx(const float* x, const uint16_t* w_packed, const float* bias,
-                             float* y, int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
+}  // namespace
+
+// Every CPU with AMX-BF16 also has AVX512-BF16 (Sapphire Rapids onwards), used to round x; the
+// plan runs this only where Linux granted the tile state (kernels/cpu/cpu_features.h).
+void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
+               int64_t m, int64_t k, Epilogue epilogue) {
+  if (n == 0 || m == 0) return;
   const int64_t kt = (k + 31) / 32;
   const int64_t np = (n + 31) / 32 * 32, mp = (m + 31) / 32 * 32;
   const int64_t block_rows = std::max<int64_t>(32, kXBlockBytes / (std::max<int64_t>(kt, 1) * 64) / 32 * 32);
@@ -138,9 +117,8 @@ BERTC_AMX void gemm_bf16_amx(const float* x, const uint16_t* w_packed, const flo
   const bool parallel = row_blocks * col_chunks > 1 && n * m * k >= (int64_t{1} << 20);
   // x rounded into tiles: [row tile][k step] of 16 rows x 32 k, 1 KB contiguous each, so that a
   // tile load reads 16 consecutive lines. The caller thread's scratch; grows to the largest batch.
-  static thread_local std::vector<uint16_t> tiled;
-  if (tiled.size() < static_cast<size_t>(np * kt * 32)) tiled.resize(static_cast<size_t>(np * kt * 32));
-  uint16_t* xt = tiled.data();
+  auto* xt = static_cast<uint16_t*>(
+      thread_scratch(ScratchSlot::kCaller, static_cast<size_t>(np * kt * 32) * sizeof(uint16_t)));
 #pragma omp parallel if (parallel)
   {
 #pragma omp for schedule(static)
@@ -157,4 +135,4 @@ BERTC_AMX void gemm_bf16_amx(const float* x, const uint16_t* w_packed, const flo
   }
 }
 
-}  // namespace bertc::cpu
+}  // namespace bertc::cpu::amx

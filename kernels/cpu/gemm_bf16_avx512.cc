@@ -9,6 +9,9 @@
 // same), so cpu::gemm_bf16 prefers the portable path on CPUs with AMX hardware whose tiles were
 // not granted.
 //
+// Also the widening path (gemm_bf16_widen.h) at AVX-512 width, for AVX-512 CPUs without
+// AVX512-BF16 (Skylake-SP, Ice Lake) and those whose VDPBF16PS is slow (see cpu_plan.cc).
+//
 // Why a row's bits never depend on n or the threads: each accumulator lane sums its row's k pairs
 // in increasing order through the same instruction, whatever tile size, block or thread it falls
 // in (tail tiles only compute fewer rows or blocks, never differently). VDPBF16PS treats bf16
@@ -21,11 +24,13 @@
 #include <cstring>
 #include <utility>
 
-#include "kernels/bias_gelu.h"
+#include "kernels/cpu/gelu.h"
 #include "kernels/cpu/gemm_bf16_paths.h"
+#include "kernels/cpu/gemm_bf16_widen.h"
 #include "kernels/cpu/gemm_tasks.h"
+#include "kernels/cpu/kernels_avx512.h"
 
-namespace bertc::cpu {
+namespace bertc::cpu::avx512 {
 namespace {
 
 constexpr int kRows = 6;                      // micro-tile rows (x rows)
@@ -34,7 +39,9 @@ constexpr int64_t kTileElems = 512;           // bf16 in one packed 16 x 32 tile
 constexpr int64_t kXBlockBytes = 512 * 1024;  // the x rows of a task stay in L2 across its columns
 constexpr int64_t kColChunk = 128;            // output columns per task: 6 tasks at m = 768
 
-#define BERTC_AVX512BF16 __attribute__((target("avx512f,avx512bf16")))
+// The file is compiled for AVX-512 F/BW/VL/DQ only (Skylake-SP has no BF16): the functions that
+// issue VDPBF16PS ask for it themselves, and cpu_plan.cc runs them only on CPUs that have it.
+#define BERTC_AVX512BF16 __attribute__((target("avx512bf16")))
 
 // Rows [0, R) of xb (row stride kp) x column blocks [0, C) of w (block stride kt tiles), over all
 // k; stores the columns below `cols` of the R rows of y (row stride m), bias added.
@@ -106,18 +113,15 @@ void block(const uint16_t* xb, const uint16_t* w_packed, const float* bias, floa
   }
   // The block of y is final and still in cache.
   if (epilogue == Epilogue::kBiasGelu && c0 < m)
-    gelu_block(y + r0 * m + c0, m, r1 - r0, std::min(c1, m) - c0);
+    gelu_rows(y + r0 * m + c0, m, r1 - r0, std::min(c1, m) - c0);
 }
 
 }  // namespace
 
-bool has_avx512_bf16() {
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
-  return yes;
-}
-
-void gemm_bf16_avx512(const uint16_t* xb, const uint16_t* w_packed, const float* bias, float* y,
-                      int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
+void gemm_bf16(const float* x, const uint16_t* w_packed, const float* bias, float* y, int64_t n,
+               int64_t m, int64_t k, Epilogue epilogue) {
+  if (n == 0 || m == 0) return;
+  const uint16_t* xb = gemm_bf16_rounded_x(x, n, k);
   const int64_t kt = (k + 31) / 32;
   const int64_t mp = (m + 31) / 32 * 32;
   const int64_t block_rows =
@@ -128,4 +132,10 @@ void gemm_bf16_avx512(const uint16_t* xb, const uint16_t* w_packed, const float*
                  });
 }
 
-}  // namespace bertc::cpu
+void gemm_bf16_widened(const float* x, const uint16_t* w_packed, const float* bias, float* y,
+                       int64_t n, int64_t m, int64_t k, Epilogue epilogue) {
+  if (n == 0 || m == 0) return;
+  cpu::gemm_bf16_widened(gemm_bf16_rounded_x(x, n, k), w_packed, bias, y, n, m, k, epilogue);
+}
+
+}  // namespace bertc::cpu::avx512

@@ -1,5 +1,5 @@
-// How the CPU gemm paths spread y [n, m] over the OpenMP team: row blocks x column chunks, one
-// task each, in a dynamic schedule. At batch 1 the column chunks keep every core busy (each
+// What the CPU gemm paths share: the shapes with nothing to multiply, and how they spread y [n, m]
+// over the OpenMP team: row blocks x column chunks, one task each, in a dynamic schedule. At batch 1 the column chunks keep every core busy (each
 // streams its own share of w once), at large batch the row blocks do. Every output is computed
 // the same way by whichever thread runs its task, so the split never changes a bit.
 #pragma once
@@ -7,7 +7,23 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cpu/gelu.h"
+#include "kernels/cpu/isa_ns.h"
+#include "kernels/gemm.h"  // Epilogue
+
 namespace bertc::cpu {
+inline namespace BERTC_ISA_NS {
+
+// Handles the shapes with nothing to multiply (n or m zero: no output; k zero: y = bias or 0)
+// and returns true; every path starts with it so they agree on edge cases.
+inline bool gemm_degenerate(const float* bias, float* y, int64_t n, int64_t m, int64_t k,
+                            Epilogue epilogue) {
+  if (n != 0 && m != 0 && k != 0) return false;
+  for (int64_t r = 0; r < n && k == 0; ++r)
+    for (int64_t c = 0; c < m; ++c) y[r * m + c] = bias ? bias[c] : 0.0f;
+  if (k == 0 && epilogue == Epilogue::kBiasGelu) gelu_rows(y, m, n, m);
+  return true;
+}
 
 // Rows per block when n rows are cut into blocks of at most max_rows (a multiple of tile), all of
 // one size in whole tiles: a last block of a few rows would pay a block's fixed cost (streaming
@@ -32,4 +48,5 @@ void for_each_block(int64_t n, int64_t m, int64_t block_rows, int64_t chunk, boo
   }
 }
 
+}  // namespace BERTC_ISA_NS
 }  // namespace bertc::cpu

@@ -2,13 +2,17 @@
 // them AND the summation order is fixed by the code (16 lanes, then a fixed tree), not by the
 // pointer's alignment: a row must give the same bits wherever it sits in a packed batch.
 // Checked through every cpu kernel's test against kernels/ref and the batch==single tests.
+// Compiled into each per-ISA file that includes it, in that file's BERTC_ISA_NS (isa_ns.h).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/isa_ns.h"
+
 namespace bertc::cpu {
+inline namespace BERTC_ISA_NS {
 
 constexpr int64_t kLanes = 16;  // one AVX-512 register of floats; two AVX2 registers
 
@@ -97,4 +101,5 @@ inline float fast_exp(float x) {
   return x < -87.3f ? 0.0f : (x > 88.0f ? INFINITY : (x != x ? x : y));
 }
 
+}  // namespace BERTC_ISA_NS
 }  // namespace bertc::cpu

@@ -1,7 +1,11 @@
-// e^x and gelu on 16 lanes with FMAs, for the kernels' AVX-512 paths (chosen at run time with
-// has_avx512(), so callers carry BERTC_AVX512 and this header needs no -mavx512f). Neither gives
-// the bits of its scalar version in vec.h; each kernel's test bounds the difference.
+// e^x and gelu on 16 lanes with FMAs, for the AVX-512 (and AMX) kernel files only: they are
+// compiled with -mavx512f (CMakeLists.txt), and this header's code lands in their BERTC_ISA_NS.
+// Neither gives the bits of its scalar version in vec.h; each kernel's test bounds the difference.
 #pragma once
+
+#if !defined(__AVX512F__)
+#error "vec_avx512.h belongs to *_avx512.cc / *_amx.cc files (compiled with -mavx512f)"
+#endif
 
 // GCC 12 flags the _mm512_undefined operands inside its own intrinsics as maybe-uninitialized:
 // a false positive in the compiler's header (they are never read).
@@ -15,13 +19,12 @@
 
 #include "kernels/cpu/vec.h"
 
-#define BERTC_AVX512 __attribute__((target("avx512f")))
-
 namespace bertc::cpu {
+inline namespace BERTC_ISA_NS {
 
 // e^x for x <= 0 (or NaN) on 16 lanes with FMAs: p(r) * 2^k, vscalefps taking the underflow to
 // 0. x is clamped where e^x is 0 in fp32 anyway (keeps r finite for huge |x|).
-BERTC_AVX512 inline __m512 exp16_nonpositive(__m512 x) {
+inline __m512 exp16_nonpositive(__m512 x) {
   x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
   const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -33,10 +36,10 @@ BERTC_AVX512 inline __m512 exp16_nonpositive(__m512 x) {
   return _mm512_scalef_ps(p, k);
 }
 
-// gelu (kernels/cpu/bias_gelu.cc) on 16 lanes, computed more cheaply (within 2e-7, not bit-equal):
+// gelu (kernels/cpu/gelu.h) on 16 lanes, computed more cheaply (within 2e-7, not bit-equal):
 // FMAs, the reciprocal by rcp14 and one Newton step (relative error ~2^-28, below fp32's), and
 // e^x as p(r) * 2^k with vscalefps, which handles the underflow the scalar version clamps.
-BERTC_AVX512 inline __m512 gelu16(__m512 v) {
+inline __m512 gelu16(__m512 v) {
   const __m512 z = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(kGeluRsqrt2));
   const __m512 one = _mm512_set1_ps(1.0f);
   const __m512 den = _mm512_fmadd_ps(_mm512_set1_ps(kGeluP), z, one);
@@ -51,4 +54,5 @@ BERTC_AVX512 inline __m512 gelu16(__m512 v) {
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), factor);
 }
 
+}  // namespace BERTC_ISA_NS
 }  // namespace bertc::cpu

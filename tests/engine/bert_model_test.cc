@@ -11,6 +11,7 @@
 #include "engine/bert.h"
 #include "common/error.h"
 #include "engine/make_backend.h"
+#include "kernels/isa_params.h"
 #include "test_util.h"
 
 namespace bertc {
@@ -28,8 +29,10 @@ BertConfig small_config() {
   return c;
 }
 
-std::unique_ptr<BertModel> make_model(const BertConfig& c, bool pooler = true, int64_t max_tokens = 256) {
+std::unique_ptr<BertModel> make_model(const BertConfig& c, bool pooler = true, int64_t max_tokens = 256,
+                                      std::optional<cpu::Isa> isa = std::nullopt) {
   BackendOptions bo;
+  bo.cpu_isa = isa;
   bo.max_tokens = max_tokens;
   bo.max_seqs = max_tokens;
   bo.threads = 1;  // tiny model; tests share the machine
@@ -137,8 +140,13 @@ Outputs run(BertModel& m, const std::vector<std::vector<int32_t>>& seqs, const s
   return out;
 }
 
-TEST(BertModel, BatchEqualsSingleBitwise) {
-  auto m = make_model(small_config());
+class BertModelIsa : public ::testing::TestWithParam<cpu::Isa> {};
+
+// On every CPU path (kernels/cpu/cpu_plan.h), in f32 and bf16.
+TEST_P(BertModelIsa, BatchEqualsSingleBitwise) {
+  BERTC_KERNELS_OR_SKIP(kernels, GetParam());
+  (void)kernels;
+  auto m = make_model(small_config(), true, 256, GetParam());
   // Mixed lengths, incl. 1 and 2 tokens and the longest allowed, so sequences land at every
   // offset of the packed rows.
   std::vector<std::vector<int32_t>> seqs;
@@ -158,6 +166,8 @@ TEST(BertModel, BatchEqualsSingleBitwise) {
         << "sequence " << i << " differs with the batch order reversed";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Isas, BertModelIsa, test::kIsas, test::IsaName());
 
 // A model given a copy of random weights leaves the source's tensors readable (a second model
 // from the same source computes the same), and one given the source by move may free what its

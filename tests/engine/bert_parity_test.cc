@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -15,13 +16,16 @@
 #include "app/reference.h"
 #include "weights/convert_bert.h"
 #include "engine_test_util.h"
+#include "kernels/isa_params.h"
 
 namespace bertc {
 namespace {
 
-std::unique_ptr<BertModel> load(const std::string& model) {
+std::unique_ptr<BertModel> load(const std::string& model,
+                                std::optional<cpu::Isa> isa = std::nullopt) {
   auto file = testing::converted(testing::fixture_model_dir(model), model);
   BackendOptions bo;
+  bo.cpu_isa = isa;
   bo.max_tokens = 2048;  // ref_long holds 512 + 475 tokens
   bo.max_seqs = 64;
   bo.threads = 1;  // tiny models; tests share the machine
@@ -33,11 +37,14 @@ struct Case {
   const char* set;
 };
 
-class ReferenceParity : public ::testing::TestWithParam<Case> {};
+// Every CPU path (kernels/cpu/cpu_plan.h) against the references.
+class ReferenceParity : public ::testing::TestWithParam<std::tuple<cpu::Isa, Case>> {};
 
 TEST_P(ReferenceParity, EveryOutputWithinTolerance) {
-  const Case c = GetParam();
-  auto model = load(c.model);
+  BERTC_KERNELS_OR_SKIP(kernels, std::get<0>(GetParam()));
+  (void)kernels;
+  const Case c = std::get<1>(GetParam());
+  auto model = load(c.model, std::get<0>(GetParam()));
   const auto bundle = load_reference(str_cat(BERTC_TEST_DATA, "/models/", c.model, "/", c.set));
   const auto diffs = validate_reference(*model, bundle, std::nullopt, ValidateOptions{});
   // hidden_states_0..L, last_hidden_state, pooler_output, cls, mean_pooled
@@ -49,15 +56,18 @@ TEST_P(ReferenceParity, EveryOutputWithinTolerance) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceParity,
-                         ::testing::Values(Case{"tiny-st", "ref_sentences"}, Case{"tiny-st", "ref_pairs"},
-                                           Case{"tiny-st", "ref_long"}, Case{"tiny-pt", "ref_sentences"},
-                                           Case{"tiny-pt", "ref_pairs"}, Case{"tiny-pt", "ref_long"}),
-                         [](const auto& info) {
-                           std::string n = std::string(info.param.model) + "_" + info.param.set;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, ReferenceParity,
+    ::testing::Combine(test::kIsas,
+                       ::testing::Values(Case{"tiny-st", "ref_sentences"}, Case{"tiny-st", "ref_pairs"},
+                                         Case{"tiny-st", "ref_long"}, Case{"tiny-pt", "ref_sentences"},
+                                         Case{"tiny-pt", "ref_pairs"}, Case{"tiny-pt", "ref_long"})),
+    [](const auto& info) {
+      const Case& c = std::get<1>(info.param);
+      std::string n = std::string(cpu::isa_name(std::get<0>(info.param))) + "_" + c.model + "_" + c.set;
+      std::replace(n.begin(), n.end(), '-', '_');
+      return n;
+    });
 
 // f16 / bf16 weights are widened at load (prepare_weight) and run in f32. Rounding every weight
 // to 11 (f16) or 8 (bf16) significant bits moves tiny-st's hidden states by up to 3.7e-3 / 3.5e-2

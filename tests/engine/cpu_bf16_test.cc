@@ -1,6 +1,7 @@
 // BertModel on the CPU at --dtype bf16 (gemm inputs rounded to bf16, everything else f32) against
 // the float64 references: tiny-st's bundles and the real all-MiniLM-L6-v2's ref_seed (skipped
-// when models/ lacks it); and a sequence gives the same bits alone or inside a batch.
+// when models/ lacks it); and a sequence gives the same bits alone or inside a batch. Every CPU
+// path (kernels/cpu/cpu_plan.h) for tiny-st and the batch invariance, the process plan for MiniLM.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,12 +11,15 @@
 #include "engine/make_backend.h"
 #include "app/reference.h"
 #include "engine_test_util.h"
+#include "kernels/isa_params.h"
 
 namespace bertc {
 namespace {
 
-std::unique_ptr<BertModel> load_bf16(const std::shared_ptr<const ModelFile>& file) {
+std::unique_ptr<BertModel> load_bf16(const std::shared_ptr<const ModelFile>& file,
+                                     std::optional<cpu::Isa> isa = std::nullopt) {
   BackendOptions bo;
+  bo.cpu_isa = isa;
   bo.dtype = DType::kBF16;
   bo.max_tokens = 2048;  // ref_long holds 512 + 475 tokens
   bo.threads = 1;        // tests share the machine
@@ -45,9 +49,13 @@ void expect_within(BertModel& model, const std::string& bundle_dir,
   }
 }
 
-TEST(CpuBf16, TinyStWithinBounds) {
+class CpuBf16Isa : public ::testing::TestWithParam<cpu::Isa> {};
+
+TEST_P(CpuBf16Isa, TinyStWithinBounds) {
+  BERTC_KERNELS_OR_SKIP(kernels, GetParam());
+  (void)kernels;
   const auto file = testing::converted(testing::fixture_model_dir("tiny-st"), "tiny-st");
-  auto model = load_bf16(file);
+  auto model = load_bf16(file, GetParam());
   for (const char* set : {"ref_sentences", "ref_pairs", "ref_long"})
     expect_within(*model, str_cat(BERTC_TEST_DATA, "/models/tiny-st/", set), std::nullopt);
 }
@@ -60,12 +68,17 @@ TEST(CpuBf16, MiniLMWithinBounds) {
   expect_within(*model, str_cat(BERTC_TEST_DATA, "/models/minilm/ref_seed"), file->pooling_config());
 }
 
-TEST(CpuBf16, SequenceAloneMatchesInBatchBitwise) {
-  auto model = load_bf16(testing::converted(testing::fixture_model_dir("tiny-st"), "tiny-st"));
+TEST_P(CpuBf16Isa, SequenceAloneMatchesInBatchBitwise) {
+  BERTC_KERNELS_OR_SKIP(kernels, GetParam());
+  (void)kernels;
+  auto model =
+      load_bf16(testing::converted(testing::fixture_model_dir("tiny-st"), "tiny-st"), GetParam());
   const auto [single, in_batch] = testing::alone_and_in_batch(*model);
   ASSERT_EQ(single.size(), in_batch.size());
   EXPECT_TRUE(test::same_bits(single.data(), in_batch.data(), static_cast<int64_t>(single.size())));
 }
+
+INSTANTIATE_TEST_SUITE_P(Isas, CpuBf16Isa, test::kIsas, test::IsaName());
 
 }  // namespace
 }  // namespace bertc

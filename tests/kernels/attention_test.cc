@@ -1,12 +1,14 @@
-// attention: cpu vs ref over mixed lengths in one packed batch, vs the unfused composition
-// (per-head ref GEMMs + a separate softmax), sequences alone vs in the batch bitwise and with
-// 1-3 threads, and a softmax that would overflow without the max shift.
+// attention: every ISA's kernel vs ref over mixed lengths in one packed batch, vs the unfused
+// composition (per-head ref GEMMs + a separate softmax), sequences alone vs in the batch bitwise
+// and with 1-3 threads, and a softmax that would overflow without the max shift.
 #include "kernels/attention.h"
 
 #include <omp.h>
 
 #include <cmath>
+#include <tuple>
 
+#include "isa_params.h"
 #include "kernels/gemm.h"
 #include "test_util.h"
 
@@ -39,29 +41,32 @@ Inputs make_inputs(const AttentionCase& c, float scale = 1.0f) {
   return in;
 }
 
-std::vector<float> run_cpu(const Inputs& in, const AttentionCase& c) {
+std::vector<float> run_cpu(const cpu::CpuKernels& kernels, const Inputs& in,
+                           const AttentionCase& c) {
   std::vector<float> out(in.n * in.h, NAN);
   int32_t len_max = 0;
   for (int32_t len : c.lengths) len_max = std::max(len_max, len);
-  std::vector<float> scratch(cpu::attention_scratch_floats(len_max, omp_get_max_threads()));
-  cpu::attention(in.q.data(), in.k.data(), in.v.data(), out.data(), in.cu.data(),
+  std::vector<float> scratch(kernels.attention_scratch_floats(len_max, omp_get_max_threads()));
+  kernels.attention(in.q.data(), in.k.data(), in.v.data(), out.data(), in.cu.data(),
                  static_cast<int64_t>(c.lengths.size()), c.num_heads, c.head_dim, scratch.data());
   return out;
 }
 
-class AttentionTest : public ::testing::TestWithParam<AttentionCase> {};
+class AttentionTest : public ::testing::TestWithParam<std::tuple<cpu::Isa, AttentionCase>> {};
 
 TEST_P(AttentionTest, CpuMatchesRef) {
-  const AttentionCase& c = GetParam();
+  BERTC_KERNELS_OR_SKIP(kernels, std::get<0>(GetParam()));
+  const AttentionCase& c = std::get<1>(GetParam());
   const Inputs in = make_inputs(c);
   std::vector<float> want(in.n * in.h);
   ref::attention(in.q.data(), in.k.data(), in.v.data(), want.data(), in.cu.data(),
                  static_cast<int64_t>(c.lengths.size()), c.num_heads, c.head_dim, nullptr);
-  test::expect_close(run_cpu(in, c), want, kTol, kTol);
+  test::expect_close(run_cpu(kernels, in, c), want, kTol, kTol);
 }
 
 TEST_P(AttentionTest, FusedMatchesUnfusedRefComposition) {
-  const AttentionCase& c = GetParam();
+  BERTC_KERNELS_OR_SKIP(kernels, std::get<0>(GetParam()));
+  const AttentionCase& c = std::get<1>(GetParam());
   const Inputs in = make_inputs(c);
   const int64_t d = c.head_dim;
   std::vector<float> want(in.n * in.h);
@@ -90,13 +95,14 @@ TEST_P(AttentionTest, FusedMatchesUnfusedRefComposition) {
         for (int64_t e = 0; e < d; ++e) want[(begin + t) * in.h + head * d + e] = oh[t * d + e];
     }
   }
-  test::expect_close(run_cpu(in, c), want, kTol, kTol);
+  test::expect_close(run_cpu(kernels, in, c), want, kTol, kTol);
 }
 
 TEST_P(AttentionTest, SequenceAloneEqualsInBatchBitwiseAnyThreads) {
-  const AttentionCase& c = GetParam();
+  BERTC_KERNELS_OR_SKIP(kernels, std::get<0>(GetParam()));
+  const AttentionCase& c = std::get<1>(GetParam());
   const Inputs in = make_inputs(c);
-  const std::vector<float> batch_out = run_cpu(in, c);
+  const std::vector<float> batch_out = run_cpu(kernels, in, c);
   const int saved = omp_get_max_threads();
   for (int threads : {1, 2, 3}) {
     omp_set_num_threads(threads);
@@ -110,7 +116,7 @@ TEST_P(AttentionTest, SequenceAloneEqualsInBatchBitwiseAnyThreads) {
       one.q.assign(in.q.begin() + first, in.q.begin() + last);
       one.k.assign(in.k.begin() + first, in.k.begin() + last);
       one.v.assign(in.v.begin() + first, in.v.begin() + last);
-      const auto out = run_cpu(one, alone);
+      const auto out = run_cpu(kernels, one, alone);
       EXPECT_TRUE(test::same_bits(out.data(), batch_out.data() + first, last - first))
           << "sequence " << b << " with " << threads << " threads";
     }
@@ -120,22 +126,28 @@ TEST_P(AttentionTest, SequenceAloneEqualsInBatchBitwiseAnyThreads) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, AttentionTest,
-    ::testing::Values(AttentionCase{{1}, 1, 1}, AttentionCase{{7, 1, 37}, 3, 7},
+    ::testing::Combine(test::kIsas, ::testing::Values(AttentionCase{{1}, 1, 1}, AttentionCase{{7, 1, 37}, 3, 7},
                       AttentionCase{{1, 7, 128, 3}, 12, 64},  // BERT-base heads, mixed lengths
                       AttentionCase{{37, 5}, 2, 37}, AttentionCase{{512}, 12, 64},
                       AttentionCase{{17, 1, 40}, 12, 32},  // MiniLM heads
                       // D > 128: the per-key dot product path instead of K^T in scratch
-                      AttentionCase{{3, 17, 1}, 2, 129}));
+                      AttentionCase{{3, 17, 1}, 2, 129})),
+    test::IsaName());
 
-TEST(Attention, LargeScoresStayFinite) {
+class AttentionIsa : public ::testing::TestWithParam<cpu::Isa> {};
+
+TEST_P(AttentionIsa, LargeScoresStayFinite) {
+  BERTC_KERNELS_OR_SKIP(kernels, GetParam());
   // Scores near 1e4: exp without the max shift would overflow to inf and give NaN.
   const AttentionCase c{{9, 4}, 2, 16};
   const Inputs in = make_inputs(c, 100.0f);
   std::vector<float> want(in.n * in.h);
   ref::attention(in.q.data(), in.k.data(), in.v.data(), want.data(), in.cu.data(), 2, 2, 16, nullptr);
   // Scores ~1e4 carry fp32 rounding of ~1e-3 into the exponent: a looser but finite bound.
-  test::expect_close(run_cpu(in, c), want, 5e-3, 5e-3);
+  test::expect_close(run_cpu(kernels, in, c), want, 5e-3, 5e-3);
 }
+
+INSTANTIATE_TEST_SUITE_P(Isas, AttentionIsa, test::kIsas, test::IsaName());
 
 }  // namespace
 }  // namespace bertc

@@ -1,6 +1,10 @@
-// embedding: cpu vs ref, and vs the unfused composition (gather + add, then ref LayerNorm).
+// embedding: every ISA's kernel vs ref, and vs the unfused composition (gather + add, then ref
+// LayerNorm).
 #include "kernels/embedding.h"
 
+#include <tuple>
+
+#include "isa_params.h"
 #include "kernels/layer_norm.h"
 #include "test_util.h"
 
@@ -14,10 +18,11 @@ struct EmbeddingShape {
   int64_t n, hidden, vocab, positions, types;
 };
 
-class EmbeddingTest : public ::testing::TestWithParam<EmbeddingShape> {};
+class EmbeddingTest : public ::testing::TestWithParam<std::tuple<cpu::Isa, EmbeddingShape>> {};
 
 TEST_P(EmbeddingTest, CpuMatchesRefAndUnfusedComposition) {
-  const auto [n, h, vocab, positions, types] = GetParam();
+  BERTC_KERNELS_OR_SKIP(kernels, std::get<0>(GetParam()));
+  const auto [n, h, vocab, positions, types] = std::get<1>(GetParam());
   const auto word = test::random_floats(vocab * h, 1), position = test::random_floats(positions * h, 2),
              token_type = test::random_floats(types * h, 3);
   const auto gamma = test::random_floats(h, 4, 0.5f, 1.5f), beta = test::random_floats(h, 5);
@@ -27,8 +32,8 @@ TEST_P(EmbeddingTest, CpuMatchesRefAndUnfusedComposition) {
   std::vector<float> got(n * h), want(n * h), sum(n * h), unfused(n * h);
   ref::embedding(ids.data(), type_ids.data(), position_ids.data(), n, word.data(), position.data(),
                  token_type.data(), gamma.data(), beta.data(), kEps, h, want.data());
-  cpu::embedding(ids.data(), type_ids.data(), position_ids.data(), n, word.data(), position.data(),
-                 token_type.data(), gamma.data(), beta.data(), kEps, h, got.data());
+  kernels.embedding(ids.data(), type_ids.data(), position_ids.data(), n, word.data(), position.data(),
+                    token_type.data(), gamma.data(), beta.data(), kEps, h, got.data());
   test::expect_close(got, want, kTol, kTol);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < h; ++c)
@@ -39,11 +44,13 @@ TEST_P(EmbeddingTest, CpuMatchesRefAndUnfusedComposition) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, EmbeddingTest,
-                         ::testing::Values(EmbeddingShape{1, 1, 3, 2, 1},
-                                           EmbeddingShape{7, 37, 50, 9, 2},
-                                           EmbeddingShape{37, 769, 100, 40, 2},
-                                           EmbeddingShape{128, 768, 1000, 512, 2},
-                                           EmbeddingShape{512, 768, 1000, 512, 2}));
+                         ::testing::Combine(test::kIsas,
+                                            ::testing::Values(EmbeddingShape{1, 1, 3, 2, 1},
+                                                              EmbeddingShape{7, 37, 50, 9, 2},
+                                                              EmbeddingShape{37, 769, 100, 40, 2},
+                                                              EmbeddingShape{128, 768, 1000, 512, 2},
+                                                              EmbeddingShape{512, 768, 1000, 512, 2})),
+                         test::IsaName());
 
 }  // namespace
 }  // namespace bertc

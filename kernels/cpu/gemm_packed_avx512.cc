@@ -1,9 +1,8 @@
-// Packed fp32 gemm (kernels/gemm.h): y[r, c] = sum_i x[r, i] w[c, i] (+ bias[c]), w in panels of
-// 32 columns x k (k-major). A micro-tile is up to 12 rows x one panel: 24 zmm accumulators, two
-// loads of the panel's row i and 12 broadcasts of x[r, i] per 24 FMAs, so it runs at the FMA
-// rate out of L1/L2 with no horizontal sums (the unpacked gemm_avx512 reduces 16 lanes per
-// output). Measured single-threaded at BERT shapes (8 to 2048 rows): 100-215 GFLOP/s against
-// 77-181 for gemm_avx512, the FMA peak being ~245.
+// Packed fp32 gemm for AVX-512 (kernels/gemm.h): y[r, c] = sum_i x[r, i] w[c, i] (+ bias[c]), w
+// in panels of 32 columns x k (k-major). A micro-tile is up to 12 rows x one panel: 24 zmm
+// accumulators, two loads of the panel's row i and 12 broadcasts of x[r, i] per 24 FMAs, so it
+// runs at the FMA rate out of L1/L2 with no horizontal sums. Measured single-threaded at BERT
+// shapes (8 to 2048 rows): 100-215 GFLOP/s, the FMA peak being ~245.
 //
 // Why a row's bits never depend on n or the threads: every output element is one FMA chain over
 // i = 0, 1, ..., k - 1 from zero, then + bias, whatever tile size, task or thread computes it.
@@ -12,16 +11,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
-#include <cstring>
 #include <utility>
 
-#include "kernels/cpu/gemm_paths.h"
 #include "kernels/cpu/gemm_tasks.h"
+#include "kernels/cpu/kernels_avx512.h"
 #include "kernels/cpu/vec_avx512.h"
-#include "kernels/gemm.h"
 
-namespace bertc::cpu {
+namespace bertc::cpu::avx512 {
 namespace {
 
 constexpr int kRows = 12;                      // 24 accumulators + 2 panel rows + 1 broadcast
@@ -51,9 +47,9 @@ constexpr int64_t kNextEvery = 4;
 // (an fp32 store and load: the FMA chain is the same as in one pass); only the last slice adds
 // the bias and, with gelu, applies the FFN epilogue (gelu16, as bias_gelu computes it).
 template <int R, int kMode>
-BERTC_AVX512 void micro_tile(const float* x, int64_t k, int64_t kk, const float* panel,
-                             const float* bias, float* y, int64_t m, int64_t cols, bool resume,
-                             bool last, bool gelu, const float* next) {
+void micro_tile(const float* x, int64_t k, int64_t kk, const float* panel,
+                const float* bias, float* y, int64_t m, int64_t cols, bool resume,
+                bool last, bool gelu, const float* next) {
   const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xffff : (1u << cols) - 1);
   const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xffff : cols <= 16 ? 0 : (1u << (cols - 16)) - 1);
   __m512 lo[R], hi[R];
@@ -174,16 +170,6 @@ void gemm_pack(const float* w, int64_t m, int64_t k, float* packed) {
   }
 }
 
-bool gemm_packed_available() {
-  // BERTC_GEMM=avx512 (the unpacked kernel over the mapped weights, no packed copy) or eigen keep
-  // the weights as stored: for side-by-side timings and to rule this kernel out.
-  static const bool yes = [] {
-    const char* env = std::getenv("BERTC_GEMM");
-    return has_avx512() && !(env && (std::strcmp(env, "eigen") == 0 || std::strcmp(env, "avx512") == 0));
-  }();
-  return yes;
-}
-
 void gemm_packed(const float* x, const float* packed, const float* bias, float* y, int64_t n,
                  int64_t m, int64_t k, Epilogue epilogue) {
   if (gemm_degenerate(bias, y, n, m, k, epilogue)) return;
@@ -202,4 +188,4 @@ void gemm_packed(const float* x, const float* packed, const float* bias, float* 
                  });
 }
 
-}  // namespace bertc::cpu
+}  // namespace bertc::cpu::avx512
